@@ -1,0 +1,92 @@
+"""Evaluation agreement from the 8-question survey (USI_SPEC.md §7).
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(42)
+>>> agreement({"human_like": "Yes"}, {"human_like": "Partially"}, rng)   # |1 - 0.5|
+50.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+# Ordinal scales, in the field order of the spec: answer text -> value.
+SURVEY_SCALES: dict[str, dict[str, int]] = {
+    "task_success": {
+        "No - Task failed": 1,
+        "No - Due to a policy issue, which the agent clearly explained": 2,
+        "Partially - Some progress": 3,
+        "Yes - Task completed": 4,
+        "Fully - Exceeded expectations": 5,
+    },
+    "efficiency": {
+        "Very inefficient - Too many steps": 1,
+        "Somewhat inefficient": 2,
+        "About right": 3,
+        "Very efficient": 4,
+    },
+    "question_amount_preference": {"Too many": 1, "About right": 2, "Too few": 1},
+    "answer_effort_time": {"High": 1, "Medium": 2, "Low": 3},
+    "human_like": {"No": 1, "Partially": 2, "Yes": 3},
+    "interaction_flow": {"Not smooth": 1, "OK": 2, "Smooth": 3, "Excellent": 4},
+    "overall_score": {
+        "1 (Very poor)": 1,
+        "2 (Poor)": 2,
+        "3 (Acceptable)": 3,
+        "4 (Good)": 4,
+        "5 (Excellent)": 5,
+    },
+    "reuse": {"Absolutely no": 1, "No": 2, "Maybe": 3, "Yes": 4, "Absolutely yes": 5},
+}
+SURVEY_FIELDS: tuple[str, ...] = tuple(SURVEY_SCALES)
+
+_DISTINCT = {f: sorted(set(scale.values())) for f, scale in SURVEY_SCALES.items()}
+_RANGE = {f: (min(v), max(v)) for f, v in _DISTINCT.items()}
+
+
+def _norm(field: str, value: int) -> float:
+    lo, hi = _RANGE[field]
+    return (value - lo) / (hi - lo)
+
+
+def answer_text(value: Any) -> Any:
+    """An answer as stored: ``{"answer": text}`` or the text itself (already unwrapped)."""
+    if isinstance(value, Mapping):
+        return value.get("answer")
+    return value
+
+
+def normalised_answer(field: str, answer: Any) -> float | None:
+    """The answer's value normalised to [0, 1], or None when it is not a valid option.
+
+    >>> normalised_answer("efficiency", "About right"), normalised_answer("efficiency", "meh")
+    (0.6666666666666666, None)
+    """
+    value = SURVEY_SCALES[field].get(answer) if isinstance(answer, str) else None
+    return None if value is None else _norm(field, value)
+
+
+def agreement(
+    human: Mapping[str, Any], judge: Mapping[str, Any], rng: np.random.Generator
+) -> float | None:
+    """``(1 - mean |h - l|) x 100`` over the fields the human answered validly.
+
+    A judge answer that is missing or invalid is replaced by a draw from the field's distinct
+    values (``rng.choice(sorted(set(values)))``), one draw per such field, in field order.
+    None when the human answered no field validly.
+    """
+    diffs: list[float] = []
+    for field in SURVEY_FIELDS:
+        h = normalised_answer(field, answer_text(human.get(field)))
+        if h is None:
+            continue
+        j = normalised_answer(field, answer_text(judge.get(field)))
+        if j is None:
+            j = _norm(field, int(rng.choice(_DISTINCT[field])))
+        diffs.append(abs(h - j))
+    if not diffs:
+        return None
+    return (1.0 - float(np.mean(diffs))) * 100.0

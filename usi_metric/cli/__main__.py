@@ -1,0 +1,7 @@
+"""``python -m usi_metric.cli`` is the ``usi`` command."""
+
+import sys
+
+from usi_metric.cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""The core commands: ``leaderboard``, ``score``, ``difficulty``, ``features``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from usi_metric.errors import UsiError
+from usi_metric.features import COLUMNS
+from usi_metric.io import HUMAN_FILE, load_humans, load_release, load_simulator, load_survey
+from usi_metric.render import print_rows
+from usi_metric.scoring import (
+    human_ceiling,
+    leaderboard,
+    pooled_difficulty,
+    resolve_difficulty,
+    score_simulator,
+)
+
+FORMATS = ("table", "json", "csv")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the core subcommands to the ``usi`` parser."""
+    p = sub.add_parser("leaderboard", help="score every simulator of a release folder")
+    p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
+    p.add_argument("--difficulty", default="self",
+                   help="'self' (pooled over the simulators scored; default) or MAP.json")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(func=cmd_leaderboard)
+
+    p = sub.add_parser("score", help="score one new simulator against the release's humans")
+    p.add_argument("runs", help="the simulator's runs: {id: entry} or {\"results\": [...]}")
+    p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
+    p.add_argument("--survey", help="the simulator's survey answers on the human sessions")
+    p.add_argument("--difficulty", default="release",
+                   help="'release' (pooled over the release's simulators; default), "
+                   "'self' (over this simulator alone) or MAP.json")
+    p.add_argument("--label", help="name to show (default: from the file name)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("difficulty", help="freeze the pooled task difficulty of a release")
+    p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
+    p.add_argument("-o", "--output", required=True, help="where to write MAP.json")
+    p.set_defaults(func=cmd_difficulty)
+
+    p = sub.add_parser("features", help="the per-session feature table of one file")
+    p.add_argument("file", help="a human sessions file or a simulator runs file")
+    p.add_argument("--source", choices=("human", "llm"),
+                   help=f"cleaning rules (default: human for {HUMAN_FILE}, else llm)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.set_defaults(func=cmd_features)
+
+
+def _caption(data_dir: str) -> str:
+    if "synthetic" in str(Path(data_dir).resolve()).lower():
+        return "SYNTHETIC sample release: these are not the paper's numbers."
+    return ""
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    release = load_release(args.data_dir, strict=False)
+    rows = leaderboard(release, args.difficulty)
+    print_rows(rows, args.format, f"USI leaderboard: {args.data_dir}", _caption(args.data_dir))
+    for problem in release.problems:
+        print(f"usi: error: {problem} (left out of the table)", file=sys.stderr)
+    return 2 if release.problems else 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    release = load_release(args.data_dir)
+    sim = load_simulator(args.runs, args.label)
+    survey = load_survey(args.survey, sim.name) if args.survey else None
+    if args.difficulty == "self":
+        diff = pooled_difficulty([sim], "self-pooled")
+    else:
+        diff = resolve_difficulty(release, args.difficulty)
+    row = score_simulator(sim, release.humans, diff, survey)
+    if all(b.dims is None for b in row.batches):
+        raise UsiError("no kept session matches a kept human session id", file=args.runs)
+    if row.cells["ece"] is None:
+        raise UsiError(
+            f"no task has a difficulty from the reference ({diff.source}: a task needs >= 10 "
+            "pooled simulator samples), so there is no ECE and no USI; freeze a map with "
+            "'usi difficulty --data-dir DIR -o MAP.json' and pass '--difficulty MAP.json'",
+            file=args.runs)
+    rows = [human_ceiling(release.humans, diff, release.human_eval), row]
+    print_rows(rows, args.format, f"USI of {sim.name} against {args.data_dir}",
+               _caption(args.data_dir))
+    return 0
+
+
+def cmd_difficulty(args: argparse.Namespace) -> int:
+    release = load_release(args.data_dir)
+    if not release.simulators:
+        raise UsiError("the release has no simulator files to pool", file=args.data_dir)
+    diff = pooled_difficulty(release.simulators.values(), "self-pooled")
+    if not diff.values:
+        raise UsiError("no task has >= 10 pooled simulator samples", file=args.data_dir)
+    payload = {"difficulty": diff.values, "provenance": diff.provenance()}
+    payload["provenance"]["data_dir"] = str(args.data_dir)
+    Path(args.output).write_text(json.dumps(payload, sort_keys=True, indent=2) + "\n",
+                                 encoding="utf-8")
+    print(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, pooled over "
+          f"{len(diff.simulators)} simulators ({', '.join(diff.simulators)})")
+    return 0
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    source = args.source or ("human" if Path(args.file).name == HUMAN_FILE else "llm")
+    sset = load_humans(args.file) if source == "human" else load_simulator(args.file)
+    head = ["instance_id", "task_key", "group", "reward", "keep"]
+    records = []
+    for s, vec, ok in zip(sset.sessions, sset.features, sset.has_features, strict=True):
+        rec: dict[str, object] = {"instance_id": s.instance_id, "task_key": s.task_key,
+                                  "group": s.group, "reward": s.reward, "keep": s.keep}
+        rec.update({c: (float(v) if ok else None) for c, v in zip(COLUMNS, vec, strict=True)})
+        records.append(rec)
+    if args.format == "json":
+        print(json.dumps({"columns": head + list(COLUMNS), "rows": records, "source": source},
+                         sort_keys=True, indent=2))
+        return 0
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(head + list(COLUMNS))
+    for rec in records:
+        w.writerow(["" if rec[k] is None else rec[k] for k in head + list(COLUMNS)])
+    return 0

@@ -1,0 +1,35 @@
+"""The one exception type of usi-metric, caught once at the CLI edge."""
+
+from __future__ import annotations
+
+
+class UsiError(Exception):
+    """A user-facing problem with input data or arguments.
+
+    The message is one line naming the file, the id and the field when known.
+
+    >>> str(UsiError("reward is a string", file="runs.json", id="airline_1", field="reward"))
+    'runs.json: id airline_1: field reward: reward is a string'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        id: str | None = None,  # noqa: A002 - the paper's word
+        field: str | None = None,
+    ) -> None:
+        self.file = file
+        self.id = id
+        self.field = field
+        self.reason = message
+        parts = []
+        if file is not None:
+            parts.append(str(file))
+        if id is not None:
+            parts.append(f"id {id}")
+        if field is not None:
+            parts.append(f"field {field}")
+        parts.append(message)
+        super().__init__(": ".join(parts).replace("\n", " "))

@@ -1,0 +1,88 @@
+"""Instance ids of the release: task keys, human batches, simulator runs (USI_SPEC.md §1).
+
+>>> task_key("airline_7_ann2"), human_batch("airline_7_ann2"), human_base_id("airline_7_ann2")
+('airline_7', 2, 'airline_7')
+>>> ece_run_index("retail_12_2"), ece_run_index("retail_12")
+(2, 1)
+"""
+
+from __future__ import annotations
+
+import re
+
+# The official scorer recognises these domains; any other id keeps its whole id as task key.
+DOMAINS: tuple[str, ...] = ("airline", "retail")
+
+_ID_RE = re.compile(r"(airline|retail)_(\d+)(?:_(\d+))?")
+_BATCH_SUFFIXES = {"_ann2": 2, "_ann3": 3}
+_RUN_SUFFIXES = ("_1", "_2", "_3")
+MULTI_RUN_THRESHOLD = 170
+OTHER_RUN = "0"
+
+
+def task_key(instance_id: str) -> str:
+    """``{domain}_{index}`` taken from the start of the id; other domains keep the whole id.
+
+    >>> task_key("retail_12_3"), task_key("telecom_4")
+    ('retail_12', 'telecom_4')
+    """
+    m = _ID_RE.match(instance_id)
+    if m is None:
+        return instance_id
+    return f"{m.group(1)}_{m.group(2)}"
+
+
+def ece_run_index(instance_id: str) -> int:
+    """Run index of a simulator id: its third number, or 1 when there is none.
+
+    >>> ece_run_index("airline_3_3"), ece_run_index("airline_3_ann2"), ece_run_index("x_1_2")
+    (3, 1, 1)
+    """
+    m = _ID_RE.match(instance_id)
+    if m is None or m.group(3) is None:
+        return 1
+    return int(m.group(3))
+
+
+def human_batch(instance_id: str) -> int:
+    """Batch of a human id: 2 for ``_ann2``, 3 for ``_ann3``, else 1.
+
+    >>> human_batch("airline_7"), human_batch("airline_7_ann3")
+    (1, 3)
+    """
+    for suffix, batch in _BATCH_SUFFIXES.items():
+        if instance_id.endswith(suffix):
+            return batch
+    return 1
+
+
+def human_base_id(instance_id: str) -> str:
+    """A human id without its ``_ann2`` / ``_ann3`` suffix.
+
+    >>> human_base_id("retail_1_ann2")
+    'retail_1'
+    """
+    for suffix in _BATCH_SUFFIXES:
+        if instance_id.endswith(suffix):
+            return instance_id[: -len(suffix)]
+    return instance_id
+
+
+def split_run(instance_id: str, multi_run: bool) -> tuple[str, str]:
+    """``(run key, base id)`` of a simulator id, by the file-size rule of §1.
+
+    In a multi-run file (more than 170 entries) ``{task}_1|_2|_3`` is run 1|2|3 of ``{task}``;
+    any other id forms run ``"0"`` as it is. In a single-run file every id is run ``"1"``.
+
+    >>> split_run("retail_12_2", True), split_run("retail_12", True)
+    (('2', 'retail_12'), ('0', 'retail_12'))
+    >>> split_run("retail_12_2", False)
+    ('1', 'retail_12_2')
+    """
+    if not multi_run:
+        return "1", instance_id
+    key = task_key(instance_id)
+    rest = instance_id[len(key) :] if instance_id.startswith(key) else ""
+    if key != instance_id and rest in _RUN_SUFFIXES:
+        return rest[1:], key
+    return OTHER_RUN, instance_id

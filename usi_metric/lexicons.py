@@ -1,0 +1,58 @@
+"""The 14 regex lexicons of the USI features, loaded from the shipped ``lexicons.json``.
+
+The patterns are part of the metric's definition (USI_SPEC.md section 3): changing one
+changes the metric. They are compiled exactly as written, with Python's ``re``.
+
+>>> bool(LEXICONS["POLITE"].search("thanks a lot"))
+True
+>>> sorted(LEXICONS) == sorted(LEXICON_NAMES)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Any
+
+LEXICON_NAMES: tuple[str, ...] = (
+    "POLITE",
+    "EMOTION",
+    "DASH",
+    "ACK",
+    "ID",
+    "UNCERTAIN",
+    "CERTAIN",
+    "PUSHBACK",
+    "CLARIFY",
+    "INFOQ",
+    "ACCUSE",
+    "PIVOT",
+    "ID_CONFUSE",
+    "AGENT_MARKUP",
+)
+
+_FLAGS = {"": 0, "DOTALL": re.DOTALL}
+
+
+def load_lexicon_data() -> dict[str, Any]:
+    """Return the raw lexicon table shipped with the package (patterns as data).
+
+    >>> load_lexicon_data()["DASH"]["how"]
+    'search'
+    """
+    text = resources.files("usi_metric").joinpath("lexicons.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _compile_all() -> dict[str, re.Pattern[str]]:
+    data = load_lexicon_data()
+    out: dict[str, re.Pattern[str]] = {}
+    for name in LEXICON_NAMES:
+        entry = data[name]
+        out[name] = re.compile(entry["pattern"], _FLAGS[entry.get("flags", "")])
+    return out
+
+
+LEXICONS: dict[str, re.Pattern[str]] = _compile_all()

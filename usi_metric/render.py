@@ -1,0 +1,64 @@
+"""Printing leaderboard rows: a rich table like the paper's, CSV, or stable JSON.
+
+>>> from usi_metric.aggregation import MeanStd
+>>> fmt_cell(MeanStd(73.28, 0.41), "usi"), fmt_cell(MeanStd(0.1964, 0.02), "ece")
+('73.3±0.4', '0.196±0.020')
+>>> fmt_cell(None, "usi")
+'—'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from usi_metric.aggregation import MeanStd
+from usi_metric.scoring import CELL_KEYS, ScoreRow, rows_json
+
+HEADERS = {"D1_conv": "D1 conv", "D2_info": "D2 info", "D3_clarif": "D3 clarif",
+           "D4_react": "D4 react", "eval_agree": "Eval", "ece": "ECE", "usi": "USI"}
+
+
+def fmt_cell(cell: MeanStd | None, key: str) -> str:
+    """``mean±std`` with one decimal (ECE: three); an em dash when there is no value."""
+    if cell is None:
+        return "—"
+    if key == "ece":
+        return f"{cell.mean:.3f}±{cell.std:.3f}"
+    return f"{cell.mean:.1f}±{cell.std:.1f}"
+
+
+def rows_csv(rows: Sequence[ScoreRow]) -> str:
+    """CSV with ``name`` and ``<cell>_mean`` / ``<cell>_std`` columns; empty when no value."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["name"] + [f"{k}_{p}" for k in CELL_KEYS for p in ("mean", "std")])
+    for r in rows:
+        line: list[str] = [r.name]
+        for k in CELL_KEYS:
+            c = r.cells.get(k)
+            line += ["", ""] if c is None else [repr(c.mean), repr(c.std)]
+        w.writerow(line)
+    return buf.getvalue()
+
+
+def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = "") -> None:
+    """Print rows to stdout as ``table`` (rich), ``json`` or ``csv``."""
+    if fmt == "json":
+        print(rows_json(rows))
+        return
+    if fmt == "csv":
+        print(rows_csv(rows), end="")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, caption=caption or None, title_justify="left")
+    table.add_column("simulator", style="bold")
+    for k in CELL_KEYS:
+        table.add_column(HEADERS[k], justify="right")
+    for r in rows:
+        style = "italic" if r.kind == "human" else None
+        table.add_row(r.name, *(fmt_cell(r.cells.get(k), k) for k in CELL_KEYS), style=style)
+    Console(width=max(110, Console().width)).print(table)
