@@ -10,6 +10,8 @@ Agentic Tasks*, arXiv:2603.11245 (2026). The definition is USI_SPEC.md.
 """
 
 from usi_metric.errors import UsiError
+from usi_metric.evaluate_inputs import evaluate_inputs, group_by_task, release_inputs
+from usi_metric.evaluate_metric import evaluate_module_path
 from usi_metric.features import COLUMNS, DIMENSIONS, FEATURE_NAMES, featurize
 from usi_metric.io import load_humans, load_release, load_simulator, load_survey
 from usi_metric.samples import new_simulator_dir, sample_release_dir
@@ -31,7 +33,10 @@ __all__ = [
     "Difficulty",
     "UsiError",
     "__version__",
+    "evaluate_inputs",
+    "evaluate_module_path",
     "featurize",
+    "group_by_task",
     "human_ceiling",
     "leaderboard",
     "load_difficulty_map",
@@ -41,6 +46,7 @@ __all__ = [
     "load_survey",
     "new_simulator_dir",
     "pooled_difficulty",
+    "release_inputs",
     "sample_release_dir",
     "score_simulator",
 ]

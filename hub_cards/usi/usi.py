@@ -1,0 +1,1 @@
+../../usi_metric/evaluate_module/usi.py

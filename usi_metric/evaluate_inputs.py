@@ -1,0 +1,156 @@
+"""Inputs of the ``evaluate`` metric ``usi`` from a release folder, or from flat session records.
+
+``evaluate_inputs(data_dir, simulator)`` gives the ``compute()`` keyword arguments that
+reproduce that simulator's ``usi leaderboard`` row: one row per task (the simulator's runs
+and the human sessions), the difficulty pooled over every simulator of the release (the
+leaderboard's default ``self``), the simulator's survey answers when the release has them,
+and the second human's survey for the ceiling.
+
+>>> from usi_metric.samples import sample_release_dir
+>>> from usi_metric.io import load_release
+>>> sim = sorted(load_release(sample_release_dir()).simulators)[0]
+>>> kwargs = evaluate_inputs(sample_release_dir(), sim)
+>>> sorted(kwargs)
+['difficulty', 'human_eval', 'predictions', 'references', 'survey_judgments']
+>>> len(kwargs["predictions"]) == len(kwargs["references"])
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
+from usi_metric.errors import UsiError
+from usi_metric.evaluate_metric import row_task
+from usi_metric.io import Release, SessionSet, SurveySet, load_release, simulator_name
+from usi_metric.scoring import resolve_difficulty
+
+
+def session_records(sessions: SessionSet) -> list[dict[str, Any]]:
+    """The sessions of a loaded file as flat records of the metric's input format, in file
+    order: simulator runs (``source == "llm"``) or human sessions.
+
+    A simulator record carries ``ece_run`` only when the release's id rules give the session
+    an ECE run other than its run (an id with an odd suffix, see USI_SPEC.md section 1).
+
+    >>> from usi_metric.io import load_humans
+    >>> from usi_metric.samples import sample_release_dir
+    >>> from usi_metric.io import find_human_file
+    >>> rec = session_records(load_humans(find_human_file(sample_release_dir())))[0]
+    >>> sorted(rec)
+    ['annotator', 'conversation', 'instance_id', 'keep', 'reward', 'survey']
+    """
+    out = []
+    for s in sessions.sessions:
+        rec: dict[str, Any] = {
+            "instance_id": s.base_id,
+            "conversation": [{"role": m.get("role"), "content": m.get("content")}
+                             for m in s.conversation],
+            "reward": s.reward,
+            "keep": s.keep,
+        }
+        if sessions.source == "human":
+            rec["annotator"] = int(s.group)
+            rec["survey"] = {f: s.survey[f] for f in SURVEY_FIELDS if f in s.survey}
+        else:
+            rec["run"] = int(s.group)
+            rec["ece_run"] = None if s.ece_run == int(s.group) else s.ece_run
+        out.append(rec)
+    return out
+
+
+def group_by_task(
+    simulator_sessions: Iterable[Mapping[str, Any]],
+    human_sessions: Iterable[Mapping[str, Any]] = (),
+) -> dict[str, list[list[Mapping[str, Any]]]]:
+    """Rows for ``add_batch`` / ``compute`` from flat records: one row per task, tasks sorted,
+    records in their given order within a task; a side with no record of a task gets ``[]``.
+
+    >>> rows = group_by_task([{"instance_id": "airline_2", "run": 1},
+    ...                       {"instance_id": "airline_1", "run": 1},
+    ...                       {"instance_id": "airline_2", "run": 2}],
+    ...                      [{"instance_id": "airline_1", "annotator": 1}])
+    >>> [[r["run"] for r in row] for row in rows["predictions"]]
+    [[1], [1, 2]]
+    >>> [len(row) for row in rows["references"]]
+    [1, 0]
+    """
+    sides: dict[str, dict[str, list[Mapping[str, Any]]]] = {"predictions": {},
+                                                            "references": {}}
+    for side, records in (("predictions", simulator_sessions), ("references", human_sessions)):
+        for i, rec in enumerate(records):
+            iid = rec.get("instance_id") if isinstance(rec, Mapping) else None
+            if not isinstance(iid, str) or not iid:
+                raise UsiError("a session record needs its task instance id (a non-empty "
+                               "string)", field=f"{side} record {i}: instance_id")
+            sides[side].setdefault(row_task(iid), []).append(rec)
+    tasks = sorted(set(sides["predictions"]) | set(sides["references"]))
+    return {side: [sides[side].get(t, []) for t in tasks] for side in sides}
+
+
+def _surveys(survey: SurveySet | None) -> dict[str, dict[str, Any]] | None:
+    if survey is None:
+        return None
+    return {iid: dict(answers) for iid, answers in survey.surveys.items()}
+
+
+def evaluate_inputs(data_dir: str | Path, simulator: str) -> dict[str, Any]:
+    """The ``compute()`` kwargs that reproduce ``simulator``'s ``usi leaderboard`` row on
+    ``data_dir``: ``predictions``, ``references``, ``difficulty``, ``survey_judgments``
+    (None without the simulator's survey file) and ``human_eval`` (None without it).
+
+    The release is read like ``usi leaderboard`` reads it: a bad simulator or survey file is
+    left out (and so out of the pooled difficulty); asking for a left-out simulator is an
+    error naming its problem.
+
+    >>> from usi_metric.samples import sample_release_dir
+    >>> evaluate_inputs(sample_release_dir(), "no-such-simulator")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: ...: no simulator 'no-such-simulator' here (simulators: ...)
+    """
+    release = load_release(data_dir, strict=False)
+    if simulator not in release.simulators:
+        for problem in release.problems:
+            if problem.file and simulator_name(problem.file) == simulator:
+                raise problem
+        names = ", ".join(release.simulators) or "none"
+        raise UsiError(f"no simulator {simulator!r} here (simulators: {names})",
+                       file=str(data_dir))
+    return release_compute_kwargs(release, simulator)
+
+
+def release_compute_kwargs(release: Release, simulator: str) -> dict[str, Any]:
+    """The ``compute()`` kwargs of one simulator of a loaded release (it must be there):
+    difficulty pooled over every simulator of the release, as ``usi leaderboard``."""
+    difficulty = resolve_difficulty(release, "self")
+    rows = group_by_task(session_records(release.simulators[simulator]),
+                         session_records(release.humans))
+    return {
+        "predictions": rows["predictions"],
+        "references": rows["references"],
+        "difficulty": dict(difficulty.values),
+        "survey_judgments": _surveys(release.surveys.get(simulator)),
+        "human_eval": _surveys(release.human_eval),
+    }
+
+
+def release_inputs(data_dir: str | Path) -> dict[str, Any]:
+    """The release's side of scoring a NEW simulator, as ``usi score`` does by default:
+    ``human_sessions`` (flat records, for :func:`group_by_task`), ``difficulty`` (pooled over
+    the release's simulators) and ``human_eval`` (None without the file).
+
+    >>> from usi_metric.samples import sample_release_dir
+    >>> sorted(release_inputs(sample_release_dir()))
+    ['difficulty', 'human_eval', 'human_sessions']
+    """
+    release = load_release(data_dir)
+    difficulty = resolve_difficulty(release, "release")
+    return {
+        "human_sessions": session_records(release.humans),
+        "difficulty": dict(difficulty.values),
+        "human_eval": _surveys(release.human_eval),
+    }

@@ -1,0 +1,94 @@
+"""The User-Sim Index (USI) as a Hugging Face ``evaluate`` metric.
+
+How human is an LLM user simulator? (Zhou et al., arXiv:2603.11245.) A thin layer over the
+``usi-metric`` package: this script declares the inputs and hands them to
+``usi_metric.evaluate_metric``; every number is computed there, by ``usi_metric.scoring``.
+"""
+
+import evaluate
+
+from usi_metric.evaluate_metric import compute_usi, metric_features, prepare_rows
+
+_CITATION = """\
+@misc{zhou2026sim2real,
+  title         = {Mind the Sim2Real Gap in User Simulation for Agentic Tasks},
+  author        = {Zhou and Sun and Ma and Xie and Liu and Du and Welleck and Yang and Neubig
+                   and Wu and Sap},
+  year          = {2026},
+  eprint        = {2603.11245},
+  archivePrefix = {arXiv},
+  url           = {https://arxiv.org/abs/2603.11245}
+}
+"""
+
+_DESCRIPTION = """\
+The User-Sim Index (USI, 0-100) measures how human an LLM user simulator is on tau-bench tasks
+(airline, retail), against human sessions of the same tasks: behaviour (D1 conversation style,
+D2 information sharing, D3 clarification, D4 reactions; Sorensen-Dice between pooled feature
+rows), outcome calibration (1 - ECE of task success, binned by task difficulty) and, with the
+simulator's survey answers, evaluation agreement (Eval). One score per human annotator batch;
+the result is their mean and population std.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions: one row per task: the simulator's sessions of the task, one per run, each
+        {"instance_id": "airline_7", "run": 1, "conversation": [{"role", "content"}, ...],
+         "reward": 1.0, "keep": True}  (run absent = 1, keep absent = True, keep null = out).
+    references: one row per task (the same task as predictions[i]): the human sessions,
+        {"instance_id": "airline_7", "annotator": 1, "conversation": [...], "reward": 0.0,
+         "keep": True, "survey": {"task_success": "Yes - Task completed", ...}}.
+    difficulty: {task: difficulty in [0, 1]} (or a path to `usi difficulty`'s MAP.json).
+        Default: pooled over these runs, which needs >= 10 runs of a task.
+    survey_judgments: optional, the simulator's survey answers on the human sessions,
+        {"airline_7": {"human_like": "Yes", ...}, "airline_7_ann2": {...}, ...}: adds Eval.
+    human_eval: optional, a second human's survey of annotator-1 sessions (same form), for
+        the Eval of the human ceiling.
+Returns:
+    usi, D1_conv, D2_info, D3_clarif, D4_react, ece, eval_agree (None without
+    survey_judgments), each with a `_std` twin; human_usi and human_usi_std (the
+    inter-annotator ceiling on the same tasks); n_tasks. Bad inputs raise
+    usi_metric.errors.UsiError.
+Examples:
+    >>> import evaluate
+    >>> from usi_metric.evaluate_inputs import evaluate_inputs
+    >>> from usi_metric.evaluate_metric import evaluate_module_path
+    >>> from usi_metric.samples import sample_release_dir
+    >>> usi = evaluate.load(evaluate_module_path())
+    >>> kwargs = evaluate_inputs(sample_release_dir(), "synth-terse")  # SYNTHETIC data
+    >>> round(usi.compute(**kwargs)["usi"], 1)  # doctest: +SKIP
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class Usi(evaluate.Metric):
+    """The USI metric: inputs are checked by ``usi_metric`` before ``evaluate`` stores them."""
+
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            module_type="metric",
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=metric_features(),
+            homepage="https://arxiv.org/abs/2603.11245",
+            license="apache-2.0",
+            reference_urls=["https://arxiv.org/abs/2603.11245",
+                            "https://huggingface.co/datasets/cmu-lti/tau-usi"],
+        )
+
+    def add_batch(self, *, predictions=None, references=None, **kwargs) -> None:
+        """Add rows (one per task); they are checked and completed first."""
+        predictions, references = prepare_rows(predictions, references)
+        super().add_batch(predictions=predictions, references=references, **kwargs)
+
+    def add(self, *, prediction=None, reference=None, **kwargs) -> None:
+        """Add one row (one task); it is checked and completed first."""
+        (prediction,), (reference,) = prepare_rows([prediction], [reference])
+        super().add(prediction=prediction, reference=reference, **kwargs)
+
+    def _compute(self, predictions, references, survey_judgments=None, difficulty=None,
+                 human_eval=None) -> dict:
+        return compute_usi(predictions, references, survey_judgments=survey_judgments,
+                           difficulty=difficulty, human_eval=human_eval)
+
