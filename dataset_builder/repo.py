@@ -1,0 +1,211 @@
+"""Write a Hub-ready dataset repo from a raw release folder: Parquet shards per config, the
+card (``README.md``) and the use terms (``LICENSE.md``).
+
+The build reads and validates everything first; then it writes into a temporary folder beside
+``OUT_DIR`` and renames it at the end. A bad file stops the build with the library's one-line
+:class:`UsiError`, and nothing is left behind (neither ``OUT_DIR`` nor the temporary folder).
+
+>>> import tempfile
+>>> from usi_metric.samples import sample_release_dir
+>>> out = Path(tempfile.mkdtemp()) / "tau-usi"
+>>> result = build_repo(sample_release_dir(), out)
+>>> sorted(p.name for p in out.iterdir())
+['LICENSE.md', 'README.md', 'human', 'simulators', 'surveys']
+>>> result.synthetic
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dataset_builder.card import LICENSE_TEXT, Counts, render_card
+from dataset_builder.rows import Row, file_rows, release_plan
+from dataset_builder.schema import CONFIG_NAMES, DATA_DIRS, FEATURES, SPLIT
+from usi_metric.errors import UsiError
+from usi_metric.samples import sample_release_dir
+
+MAX_SHARD_BYTES = 256 * 2**20  # Arrow (uncompressed) bytes per Parquet shard
+ROW_GROUP_SIZE = 500
+CARD_FILE = "README.md"
+LICENSE_FILE = "LICENSE.md"
+# What a build writes at the top of OUT_DIR; --overwrite replaces only a folder made of these.
+MANAGED = frozenset({CARD_FILE, LICENSE_FILE, *DATA_DIRS.values()})
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class BuildResult:
+    """What ``build_repo`` wrote."""
+
+    out_dir: Path
+    counts: Counts
+    shards: dict[str, list[str]] = field(default_factory=dict)
+    synthetic: bool = False
+
+
+def is_synthetic(release_dir: str | Path) -> bool:
+    """True for the bundled synthetic sample, a copy of it (its ``README.md`` opens with
+    "SYNTHETIC"), or a folder named like one.
+
+    >>> is_synthetic(sample_release_dir()), is_synthetic("/data/tau-usi")
+    (True, False)
+    """
+    root = Path(release_dir).resolve()
+    sample = sample_release_dir().resolve()
+    if root == sample or sample in root.parents or "synthetic" in root.name.lower():
+        return True
+    try:
+        with open(root / "README.md", encoding="utf-8") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "SYNTHETIC" in first
+
+
+def load_rows(release_dir: str | Path, progress: Progress | None = None) -> dict[str, list[Row]]:
+    """Every row of every config, each file read and validated by ``usi_metric.io``."""
+    plan = release_plan(release_dir)
+    rows: dict[str, list[Row]] = {c: [] for c in CONFIG_NAMES}
+    for config in CONFIG_NAMES:
+        for name, path in plan[config]:
+            if progress is not None:
+                progress(config, name)
+            rows[config].extend(file_rows(config, name, path))
+    return rows
+
+
+def n_files(release_dir: str | Path) -> int:
+    """How many files a build reads (for a progress bar)."""
+    return sum(len(files) for files in release_plan(release_dir).values())
+
+
+def to_table(config: str, rows: list[Row]) -> pa.Table:
+    """The rows of a config as an Arrow table with the declared schema."""
+    feats = FEATURES[config]
+    return pa.Table.from_pylist([feats.encode_example(r) for r in rows],
+                                schema=feats.arrow_schema)
+
+
+def count(rows: dict[str, list[Row]], tables: dict[str, pa.Table]) -> Counts:
+    """Rows per config, per annotator, per simulator and run, per judge; tasks; bytes."""
+    c = Counts(rows={k: len(v) for k, v in rows.items()},
+               num_bytes={k: int(t.nbytes) for k, t in tables.items()})
+    for r in rows["human"]:
+        c.per_annotator[r["annotator"]] = c.per_annotator.get(r["annotator"], 0) + 1
+    c.per_annotator = dict(sorted(c.per_annotator.items()))
+    c.n_tasks = len({r["task_id"] for r in rows["human"]})
+    for r in rows["simulators"]:
+        runs = c.per_simulator.setdefault(r["simulator"], {})
+        runs[r["run"]] = runs.get(r["run"], 0) + 1
+    c.per_simulator = {k: dict(sorted(v.items())) for k, v in sorted(c.per_simulator.items())}
+    for r in rows["surveys"]:
+        c.per_judge[r["judge"]] = c.per_judge.get(r["judge"], 0) + 1
+    c.per_judge = dict(sorted(c.per_judge.items()))
+    return c
+
+
+def write_shards(table: pa.Table, folder: Path, max_shard_bytes: int) -> list[Path]:
+    """``test-0000i-of-0000n.parquet`` files of at most about ``max_shard_bytes`` each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = max(1, math.ceil(table.nbytes / max_shard_bytes)) if table.num_rows else 1
+    n = min(n, max(1, table.num_rows))
+    per = math.ceil(table.num_rows / n) if table.num_rows else 0
+    paths = []
+    for i in range(n):
+        path = folder / f"{SPLIT}-{i:05d}-of-{n:05d}.parquet"
+        pq.write_table(table.slice(i * per, per), path, row_group_size=ROW_GROUP_SIZE)
+        paths.append(path)
+    return paths
+
+
+def _check_target(release_dir: Path, out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsiError("exists and is not a folder", file=str(out))
+    root, target = release_dir.resolve(), out.resolve()
+    if target == root or target in root.parents:
+        raise UsiError("the output folder would hold the release it is built from; "
+                       "choose another OUT_DIR", file=str(out))
+    if not out.exists():
+        return
+    if not overwrite:
+        raise UsiError("already exists; pass --overwrite to replace a previous build",
+                       file=str(out))
+    others = sorted(p.name for p in out.iterdir() if p.name not in MANAGED)
+    if others:
+        raise UsiError(f"not a previous build (it also holds {', '.join(others[:3])}); "
+                       "refusing to replace it", file=str(out))
+
+
+def _umask_mode() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return 0o777 & ~current
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Rename ``tmp`` to ``out``; a previous build at ``out`` is swapped out, then removed."""
+    os.chmod(tmp, _umask_mode())
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except OSError:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build_repo(
+    release_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+    progress: Progress | None = None,
+    template_path: str | Path | None = None,
+) -> BuildResult:
+    """Validate a raw release and write it as a Hub-ready dataset repo at ``out_dir``."""
+    release_dir, out = Path(release_dir), Path(out_dir)
+    _check_target(release_dir, out, overwrite)
+    rows = load_rows(release_dir, progress)
+    tables = {c: to_table(c, rows[c]) for c in CONFIG_NAMES}
+    counts = count(rows, tables)
+    synthetic = is_synthetic(release_dir)
+    card = render_card(counts, release_name=release_dir.resolve().name, synthetic=synthetic,
+                       template_path=template_path)
+    tmp: Path | None = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        shards = {}
+        for c in CONFIG_NAMES:
+            paths = write_shards(tables[c], tmp / DATA_DIRS[c], max_shard_bytes)
+            shards[c] = [p.relative_to(tmp).as_posix() for p in paths]
+        (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+        (tmp / LICENSE_FILE).write_text(LICENSE_TEXT, encoding="utf-8")
+        _move_into_place(tmp, out)
+    except OSError as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise UsiError(f"cannot write the dataset repo ({exc.strerror or exc})",
+                       file=str(exc.filename or out)) from None
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(out_dir=out, counts=counts, shards=shards, synthetic=synthetic)
