@@ -33,3 +33,12 @@ class UsiError(Exception):
             parts.append(f"field {field}")
         parts.append(message)
         super().__init__(": ".join(parts).replace("\n", " "))
+
+    def __reduce__(self) -> tuple[object, tuple[str | None, ...]]:
+        """Pickled with its parts (it crosses process boundaries intact)."""
+        return (_rebuild, (self.reason, self.file, self.id, self.field))
+
+
+def _rebuild(reason: str, file: str | None, id: str | None,  # noqa: A002
+             field: str | None) -> UsiError:
+    return UsiError(reason, file=file, id=id, field=field)

@@ -14,16 +14,26 @@ The ID lexicon counts every lower-cased run of 6+ letters or digits, so ``thanks
 
 >>> f["id_density"]
 3.0
+
+Matching is linear in the length of the text whatever it contains: the three official patterns
+that backtrack badly on crafted text (ID, PUSHBACK, AGENT_MARKUP) go through the proven-equal
+fast paths of :mod:`usi_metric.fastmatch`; every other pattern is used as shipped. Large sets
+are featurized on several processes (:mod:`usi_metric.parallel`) with identical results.
 """
 
 from __future__ import annotations
 
+import gc
+import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from usi_metric import fastmatch
+from usi_metric.anchors import anchor_words, may_match, word_runs
 from usi_metric.lexicons import LEXICONS
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -70,6 +80,18 @@ _REPEAT_LIMIT = 10
 _SHORT_WORDS = 3
 
 _P = LEXICONS
+_ACK = _P["ACK"]
+# Searches that cannot match (none of the lexicon's anchor words in the turn) are skipped.
+_ANCHORS = {name: anchor_words(_P[name]) for name in (
+    "POLITE", "EMOTION", "UNCERTAIN", "CERTAIN", "CLARIFY", "INFOQ", "ACCUSE", "PIVOT",
+    "ID_CONFUSE")}
+# The DASH lexicon ``[\u2014\u2013]`` as two substring tests (the regex if it ever changes).
+_DASH_AS_SUBSTRINGS = _P["DASH"].pattern == r"[\u2014\u2013]"
+
+# Per-turn results are memoised by text (identical texts give identical results); long texts
+# are not kept, so the memory held stays small.
+_CACHE_TEXT_MAX = 2048
+_CACHE_SIZE = 1 << 15
 
 
 def _text(content: Any) -> str:
@@ -86,19 +108,25 @@ def is_meta(content: str, source: str) -> bool:
     if source == "human":
         return (
             content.startswith(_HUMAN_META_PREFIXES)
-            or any(m in content for m in _HUMAN_META_MARKERS)
-            or content.strip() == "/stop"
+            or ("<|" in content and any(m in content for m in _HUMAN_META_MARKERS))
+            or ("/stop" in content and content.strip() == "/stop")
         )
-    return content.strip() == _LLM_STOP
+    return _LLM_STOP in content and content.strip() == _LLM_STOP
 
 
 def strip_markup(text: str) -> str:
     """Remove agent markup (think blocks, function calls, tool blocks), across lines.
 
+    Same result as ``LEXICONS["AGENT_MARKUP"].sub("", text)``, in linear time.
+
     >>> strip_markup("a<|think|>x\\ny<|/think|>b")
     'ab'
     """
-    return _P["AGENT_MARKUP"].sub("", text)
+    return fastmatch.strip_markup(text)
+
+
+def _is_message(msg: Any) -> bool:
+    return type(msg) is dict or isinstance(msg, Mapping)
 
 
 def clean_conversation(
@@ -114,7 +142,7 @@ def clean_conversation(
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     out: list[tuple[str, str]] = []
     for msg in conversation:
-        if not isinstance(msg, Mapping):
+        if not _is_message(msg):
             continue
         content = _text(msg.get("content"))
         if is_meta(content, source):
@@ -124,15 +152,165 @@ def clean_conversation(
     return out
 
 
-def _share(flags: list[bool]) -> float:
-    return sum(flags) / len(flags)
+def _user_texts(conversation: Iterable[Mapping[str, Any]], source: str) -> tuple[list[str], int]:
+    """``(user texts, number of remaining messages)``: what ``clean_conversation`` keeps.
+
+    >>> _user_texts([{"role": "user", "content": "a<|tool|>x<|/tool|>"}, "junk",
+    ...              {"role": "assistant"}, {"content": "###STOP###"}], "llm")
+    (['a'], 2)
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    human = source == "human"
+    texts: list[str] = []
+    n = 0
+    for msg in conversation:
+        if type(msg) is not dict and not isinstance(msg, Mapping):
+            continue
+        content = msg.get("content")
+        if type(content) is not str and not isinstance(content, str):
+            content = ""
+        if human:
+            if is_meta(content, "human"):
+                continue
+        elif _LLM_STOP in content and content.strip() == _LLM_STOP:
+            continue
+        n += 1
+        role = msg.get("role")
+        if isinstance(role, str) and role == "user":
+            texts.append(fastmatch.strip_markup(content) if "<" in content else content)
+    return texts, n
 
 
-def _repeat(word_lists: list[list[str]]) -> float:
+# (pattern, anchor words) of the lexicons searched in every turn, in the _compute_turn order
+_PLAIN_SEARCHES = tuple((_P[n], _ANCHORS[n]) for n in (
+    "POLITE", "ID_CONFUSE", "UNCERTAIN", "CERTAIN", "EMOTION", "ACCUSE", "PIVOT"))
+
+
+def _search(name: str, low: str, words: set[str]) -> bool:
+    """``LEXICONS[name].search(low) is not None``, skipped when it cannot match."""
+    return may_match(_ANCHORS[name], words) and _P[name].search(low) is not None
+
+
+def _max_trigram_count(words: tuple[str, ...]) -> int:
+    if len(set(words)) == len(words):
+        return 1 if len(words) >= 3 else 0  # distinct words: distinct trigrams
+    trigrams = list(zip(words, words[1:], words[2:], strict=False))
+    if len(set(trigrams)) == len(trigrams):
+        return 1 if trigrams else 0
+    return max(Counter(trigrams).values())
+
+
+# What one user turn contributes, in this order (``_compute_turn``).
+_TURN_FIELDS = ("n_words", "words", "max_trigram", "polite", "dash", "ack", "id_confuse",
+                "ids", "uncertain", "certain", "pushback", "clarify", "infoq", "emotion",
+                "accuse", "pivot")
+
+
+def _compute_turn(text: str) -> tuple[Any, ...]:
+    """One user turn's contribution, ``_TURN_FIELDS`` in order (lexicons on the lowered
+    text, the dash on the text itself)."""
+    low = text.lower()
+    words = tuple(text.split())
+    runs = word_runs(low)
+    ws = set(runs)
+    polite, id_confuse, uncertain, certain, emotion, accuse, pivot = [
+        may_match(anchors, ws) and pattern.search(low) is not None
+        for pattern, anchors in _PLAIN_SEARCHES]
+    pushback = fastmatch.has_pushback(low, ws)
+    clarify = (not pushback) and _search("CLARIFY", low, ws)
+    infoq = (not pushback) and (not clarify) and _search("INFOQ", low, ws)
+    return (len(words), words, _max_trigram_count(words), polite, _has_dash(text),
+            _ACK.match(low.strip()) is not None, id_confuse, fastmatch.id_count(low, runs),
+            uncertain, certain, pushback, clarify, infoq, emotion, accuse, pivot)
+
+
+def _has_dash(text: str) -> bool:
+    if _DASH_AS_SUBSTRINGS:
+        return "\u2014" in text or "\u2013" in text
+    return _P["DASH"].search(text) is not None
+
+
+_cached_turn = lru_cache(maxsize=_CACHE_SIZE)(_compute_turn)
+
+
+def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:
+    """1.0 when a word trigram occurs more than 10 times over the turns, else 0.0.
+
+    ``bound`` is the sum over turns of the largest count of one trigram in that turn: no
+    trigram can occur more often than that in total, so at most 10 settles it at once.
+    """
+    if bound <= _REPEAT_LIMIT:
+        return 0.0
     counts: Counter[tuple[str, str, str]] = Counter()
     for words in word_lists:
         counts.update(zip(words, words[1:], words[2:], strict=False))
     return 1.0 if any(c > _REPEAT_LIMIT for c in counts.values()) else 0.0
+
+
+def population_std(values: Sequence[int], mean: float) -> float:
+    """``float(numpy.std(values))`` for small whole numbers, bit for bit; ``mean`` is
+    ``sum(values) / len(values)``.
+
+    numpy sums fewer than 8 numbers one after the other, left to right: with that order
+    written out here, every rounding step is numpy's. Longer lists go to numpy itself.
+
+    >>> population_std([1, 2, 4], 7 / 3) == float(np.std([1.0, 2.0, 4.0]))
+    True
+    """
+    n = len(values)
+    if n == 1 or min(values) == max(values):
+        return 0.0  # every deviation is exactly 0
+    if n >= 8:
+        return float(np.std(np.array(values, dtype=float)))
+    squares = 0.0
+    for v in values:
+        d = v - mean
+        squares += d * d
+    return math.sqrt(squares / n)
+
+
+def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
+    """The ``COLUMNS`` values of a non-empty list of user turns, as Python floats.
+
+    Sums of word counts and ID counts are exact integers, so ``total / n`` equals numpy's
+    ``mean`` (and every share is the same division as before); the standard deviation is
+    numpy's, step for step (``population_std``).
+    """
+    turns = [_cached_turn(t) if len(t) <= _CACHE_TEXT_MAX else _compute_turn(t)
+             for t in user_texts]
+    n = len(turns)
+    col = dict(zip(_TURN_FIELDS, zip(*turns, strict=True), strict=True))
+    w = col["n_words"]
+    total = sum(w)
+    mean_w = total / n
+
+    def share(field: str) -> float:
+        return sum(col[field]) / n
+
+    values = {
+        "politeness_rate": share("polite"),
+        "short_msg_rate": sum(1 for x in w if x <= _SHORT_WORDS) / n,
+        "formality_rate": share("dash"),
+        "ack_only_rate": share("ack"),
+        "verbosity_cv": 0.0 if mean_w == 0 else population_std(w, mean_w) / mean_w,
+        "repeat_rate": _repeat(col["words"], sum(col["max_trigram"])),
+        "id_confuse_rate": 1.0 if any(col["id_confuse"]) else 0.0,
+        "info_frontload": (w[0] + (w[1] if n > 1 else 0)) / total if total != 0 else 0.0,
+        "id_density": share("ids"),
+        "user_words_per_turn": mean_w,
+        "opening_words": float(w[0]),
+        "uncertainty_rate": share("uncertain"),
+        "certainty_rate": share("certain"),
+        "pushback_q_rate": share("pushback"),
+        "clarify_q_rate": share("clarify"),
+        "info_q_rate": share("infoq"),
+        "emotion_rate": share("emotion"),
+        "accusation_rate": share("accuse"),
+        "pivot_rate": share("pivot"),
+        "n_turns": float(n_turns),
+    }
+    return [values[c] for c in COLUMNS]
 
 
 def user_turn_features(user_texts: list[str], n_turns: int) -> np.ndarray:
@@ -141,48 +319,16 @@ def user_turn_features(user_texts: list[str], n_turns: int) -> np.ndarray:
     >>> user_turn_features(["ok", "my id is 123456"], 3)[list(COLUMNS).index("id_density")]
     np.float64(0.5)
     """
-    lowered = [t.lower() for t in user_texts]
-    words = [t.split() for t in user_texts]
-    w = np.array([len(ws) for ws in words], dtype=float)
-    total = float(w.sum())
-    mean_w = float(w.mean())
+    if not user_texts:
+        raise ValueError("user_turn_features needs at least one user turn")
+    return np.array(_session_vector(list(user_texts), n_turns), dtype=float)
 
-    pushback = [_P["PUSHBACK"].search(t) is not None for t in lowered]
-    clarify = [
-        (not pb) and _P["CLARIFY"].search(t) is not None
-        for t, pb in zip(lowered, pushback, strict=True)
-    ]
-    infoq = [
-        (not pb) and (not cl) and _P["INFOQ"].search(t) is not None
-        for t, pb, cl in zip(lowered, pushback, clarify, strict=True)
-    ]
 
-    def rate(name: str) -> float:
-        return _share([_P[name].search(t) is not None for t in lowered])
-
-    values = {
-        "politeness_rate": rate("POLITE"),
-        "short_msg_rate": _share([n <= _SHORT_WORDS for n in w]),
-        "formality_rate": _share([_P["DASH"].search(t) is not None for t in user_texts]),
-        "ack_only_rate": _share([_P["ACK"].match(t.strip()) is not None for t in lowered]),
-        "verbosity_cv": float(np.std(w)) / mean_w if mean_w != 0 else 0.0,
-        "repeat_rate": _repeat(words),
-        "id_confuse_rate": 1.0 if any(_P["ID_CONFUSE"].search(t) for t in lowered) else 0.0,
-        "info_frontload": float(w[:2].sum()) / total if total != 0 else 0.0,
-        "id_density": float(np.mean([len(_P["ID"].findall(t)) for t in lowered])),
-        "user_words_per_turn": mean_w,
-        "opening_words": float(w[0]),
-        "uncertainty_rate": rate("UNCERTAIN"),
-        "certainty_rate": rate("CERTAIN"),
-        "pushback_q_rate": _share(pushback),
-        "clarify_q_rate": _share(clarify),
-        "info_q_rate": _share(infoq),
-        "emotion_rate": rate("EMOTION"),
-        "accusation_rate": rate("ACCUSE"),
-        "pivot_rate": rate("PIVOT"),
-        "n_turns": float(n_turns),
-    }
-    return np.array([values[c] for c in COLUMNS], dtype=float)
+def _vector_or_none(conversation: Iterable[Mapping[str, Any]], source: str) -> list[float] | None:
+    texts, n = _user_texts(conversation, source)
+    if not texts:
+        return None
+    return _session_vector(texts, n)
 
 
 def featurize_array(conversation: Iterable[Mapping[str, Any]], source: str) -> np.ndarray | None:
@@ -191,11 +337,8 @@ def featurize_array(conversation: Iterable[Mapping[str, Any]], source: str) -> n
     >>> featurize_array([{"role": "assistant", "content": "hello"}], "human") is None
     True
     """
-    cleaned = clean_conversation(conversation, source)
-    user_texts = [text for role, text in cleaned if role == "user"]
-    if not cleaned or not user_texts:
-        return None
-    return user_turn_features(user_texts, len(cleaned))
+    vec = _vector_or_none(conversation, source)
+    return None if vec is None else np.array(vec, dtype=float)
 
 
 def featurize(
@@ -206,28 +349,64 @@ def featurize(
     >>> featurize([{"role": "user", "content": "ok"}])["ack_only_rate"]
     1.0
     """
-    vec = featurize_array(conversation, source)
+    vec = _vector_or_none(conversation, source)
     if vec is None:
         return None
-    return {name: float(v) for name, v in zip(COLUMNS, vec, strict=True)}
+    return dict(zip(COLUMNS, vec, strict=True))
+
+
+def featurize_rows(
+    conversations: Iterable[Iterable[Mapping[str, Any]]], source: str
+) -> list[list[float] | None]:
+    """One ``COLUMNS`` list (or None) per conversation, in this process.
+
+    The cyclic garbage collector is paused meanwhile: featurizing makes no reference
+    cycles, and collections would otherwise rescan every object the caller holds.
+
+    >>> featurize_rows([[{"role": "user", "content": "hi"}], []], "human")[1] is None
+    True
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return [_vector_or_none(c, source) for c in conversations]
+    finally:
+        if paused:
+            gc.enable()
+
+
+def rows_to_matrix(rows: list[list[float] | None]) -> tuple[np.ndarray, np.ndarray]:
+    """``(matrix N x len(COLUMNS), mask)`` from ``featurize_rows`` output; None rows are zeros.
+
+    >>> m, ok = rows_to_matrix([[1.0] * len(COLUMNS), None])
+    >>> m.shape, ok.tolist()
+    ((2, 20), [True, False])
+    """
+    zeros = [0.0] * len(COLUMNS)
+    matrix = np.array([zeros if r is None else r for r in rows], dtype=float)
+    matrix = matrix.reshape(len(rows), len(COLUMNS))
+    mask = np.array([r is not None for r in rows], dtype=bool)
+    return matrix, mask
 
 
 def featurize_many(
-    conversations: Iterable[Iterable[Mapping[str, Any]]], source: str
+    conversations: Iterable[Iterable[Mapping[str, Any]]], source: str,
+    workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Featurize many conversations once: ``(matrix N x len(COLUMNS), mask of valid rows)``.
 
-    Rows that yield no features are zeros with ``mask`` False.
+    Rows that yield no features are zeros with ``mask`` False. ``workers``: processes to use
+    (1: this process only); None picks by size (``usi_metric.parallel.auto_workers``: one
+    process for small sets, every core for large ones, ``USI_WORKERS`` overrides). The
+    result is the same whatever the number of processes.
 
     >>> m, ok = featurize_many([[{"role": "user", "content": "hi"}], []], "human")
     >>> m.shape, ok.tolist()
     ((2, 20), [True, False])
     """
-    vecs = [featurize_array(c, source) for c in conversations]
-    matrix = np.zeros((len(vecs), len(COLUMNS)), dtype=float)
-    mask = np.zeros(len(vecs), dtype=bool)
-    for i, v in enumerate(vecs):
-        if v is not None:
-            matrix[i] = v
-            mask[i] = True
-    return matrix, mask
+    from usi_metric import parallel
+
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    return rows_to_matrix(parallel.featurize_rows_parallel(list(conversations), source, workers))

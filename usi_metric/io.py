@@ -11,10 +11,13 @@ Each session is featurized once, when its file is read.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ import numpy as np
 from usi_metric import ids
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS, featurize_many
+from usi_metric.parallel import map_parallel, workers_for_files
 
 HUMAN_FILE = "tau_bench_tasks_unified.json"
 SIM_PREFIX = "eval_results_"
@@ -94,8 +98,29 @@ class Release:
 # ----------------------------------------------------------------------------- JSON
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: reading and featurizing make no reference cycles,
+    and collections would rescan every parsed object again and again.
+
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def read_json(path: str | Path) -> Any:
     """Parse a JSON file; duplicate keys in the top-level object are an error.
+
+    Objects inside the entries keep the last value of a repeated key, as ``json`` does.
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "x.json")
@@ -106,19 +131,10 @@ def read_json(path: str | Path) -> Any:
     usi_metric.errors.UsiError: ...x.json: id a: duplicate id in the top-level object
     """
     path = str(path)
-    dups: list[tuple[int, str]] = []
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in out:
-                dups.append((id(out), k))
-            out[k] = v
-        return out
-
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh, object_pairs_hook=hook, parse_constant=_reject_constant)
+            text = fh.read()
+        data, duplicate = _parse_top_level(text)
     except FileNotFoundError:
         raise UsiError("file not found", file=path) from None
     except UnicodeDecodeError as exc:
@@ -130,11 +146,59 @@ def read_json(path: str | Path) -> Any:
         raise UsiError(str(exc), file=path) from None
     except OSError as exc:
         raise UsiError(f"cannot read ({exc.strerror})", file=path) from None
-    top = id(data)
-    for owner, key in dups:
-        if owner == top:
-            raise UsiError("duplicate id in the top-level object", file=path, id=key)
+    if duplicate is not None:
+        raise UsiError("duplicate id in the top-level object", file=path, id=duplicate)
     return data
+
+
+def _parse_top_level(text: str) -> tuple[Any, str | None]:
+    """``(value, first duplicate top-level key or None)`` of a JSON document.
+
+    The top-level object is walked member by member and every value is parsed by ``json``'s
+    own scanner, so a repeated top-level key is seen without a Python hook on every nested
+    object (the slow way). Anything else is plain ``json.loads``.
+
+    >>> _parse_top_level('{"a": {"x": 1, "x": 2}, "b": [1], "a": 3}')
+    ({'a': 3, 'b': [1]}, 'a')
+    """
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+    skip = json.decoder.WHITESPACE.match
+    i = skip(text, 0).end()
+    if not text.startswith("{", i):
+        return decoder.decode(text), None
+    out: dict[str, Any] = {}
+    duplicate: str | None = None
+    i = skip(text, i + 1).end()
+    if text.startswith("}", i):
+        i += 1
+    else:
+        while True:
+            if not text.startswith('"', i):
+                raise json.JSONDecodeError(
+                    "Expecting property name enclosed in double quotes", text, i)
+            key, i = json.decoder.scanstring(text, i + 1, True)
+            i = skip(text, i).end()
+            if not text.startswith(":", i):
+                raise json.JSONDecodeError("Expecting ':' delimiter", text, i)
+            i = skip(text, i + 1).end()
+            try:
+                value, i = decoder.scan_once(text, i)
+            except StopIteration as stop:
+                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+            if duplicate is None and key in out:
+                duplicate = key
+            out[key] = value
+            i = skip(text, i).end()
+            if text.startswith("}", i):
+                i += 1
+                break
+            if not text.startswith(",", i):
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, i)
+            i = skip(text, i + 1).end()
+    i = skip(text, i).end()
+    if i != len(text):
+        raise json.JSONDecodeError("Extra data", text, i)
+    return out, duplicate
 
 
 def _reject_constant(name: str) -> Any:
@@ -146,7 +210,7 @@ def _reject_constant(name: str) -> Any:
 
 def _check_entry(path: str, iid: str, entry: Any, *, need_conversation: bool) -> dict[str, Any]:
     """Validate one entry; return its normalised fields."""
-    if not isinstance(entry, Mapping):
+    if type(entry) is not dict and not isinstance(entry, Mapping):
         raise UsiError(f"entry must be an object, got {_tname(entry)}", file=path, id=iid)
     out: dict[str, Any] = {}
     if need_conversation:
@@ -158,15 +222,15 @@ def _check_entry(path: str, iid: str, entry: Any, *, need_conversation: bool) ->
                            file=path, id=iid, field="conversation")
         for i, msg in enumerate(conv):
             where = f"conversation[{i}]"
-            if not isinstance(msg, Mapping):
+            if type(msg) is not dict and not isinstance(msg, Mapping):
                 raise UsiError(f"message must be an object, got {_tname(msg)}",
                                file=path, id=iid, field=where)
             role = msg.get("role")
-            if not isinstance(role, str):
+            if type(role) is not str and not isinstance(role, str):
                 raise UsiError(f"role must be a string, got {_tname(role)}",
                                file=path, id=iid, field=f"{where}.role")
             content = msg.get("content")
-            if content is not None and not isinstance(content, str):
+            if content is not None and type(content) is not str and not isinstance(content, str):
                 raise UsiError(f"content must be a string or null, got {_tname(content)}",
                                file=path, id=iid, field=f"{where}.content")
         out["conversation"] = tuple(conv)
@@ -192,7 +256,7 @@ def _check_entry(path: str, iid: str, entry: Any, *, need_conversation: bool) ->
 def _check_survey(path: str, iid: str, survey: Any, *, required: bool) -> Mapping[str, Any]:
     if required:
         raise UsiError("missing field", file=path, id=iid, field="survey")
-    if not isinstance(survey, Mapping):
+    if type(survey) is not dict and not isinstance(survey, Mapping):
         raise UsiError(f"must be an object of survey fields, got {_tname(survey)}",
                        file=path, id=iid, field="survey")
     answers: dict[str, Any] = {}
@@ -201,7 +265,7 @@ def _check_survey(path: str, iid: str, survey: Any, *, required: bool) -> Mappin
         if value is None:
             answers[name] = None
             continue
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise UsiError(f"must be an object like {{\"answer\": ...}}, got {_tname(value)}",
                            file=path, id=iid, field=where)
         answer = value.get("answer")
@@ -225,8 +289,11 @@ def _top_object(path: str, data: Any, what: str) -> Mapping[str, Any]:
     return data
 
 
-def _build(name: str, source: str, path: str, sessions: list[Session]) -> SessionSet:
-    matrix, mask = featurize_many((s.conversation for s in sessions), source)
+def _build(name: str, source: str, path: str, sessions: list[Session],
+           workers: int | None = None, conversations: bool = True) -> SessionSet:
+    matrix, mask = featurize_many((s.conversation for s in sessions), source, workers)
+    if not conversations:  # featurized: the texts are no longer needed
+        sessions = [replace(s, conversation=()) for s in sessions]
     assert matrix.shape[1] == len(COLUMNS)
     return SessionSet(name=name, source=source, path=path, sessions=sessions,
                       features=matrix, has_features=mask)
@@ -235,8 +302,11 @@ def _build(name: str, source: str, path: str, sessions: list[Session]) -> Sessio
 # ----------------------------------------------------------------------------- humans
 
 
-def load_humans(path: str | Path, name: str = "human") -> SessionSet:
-    """Read the human sessions file (``tau_bench_tasks_unified.json``), featurized once."""
+def load_humans(path: str | Path, name: str = "human", workers: int | None = None) -> SessionSet:
+    """Read the human sessions file (``tau_bench_tasks_unified.json``), featurized once.
+
+    ``workers``: processes for featurizing (None: by size, see ``features.featurize_many``).
+    """
     path = str(path)
     data = _top_object(path, read_json(path), "the human sessions file")
     sessions = []
@@ -247,7 +317,7 @@ def load_humans(path: str | Path, name: str = "human") -> SessionSet:
             instance_id=iid, base_id=ids.human_base_id(iid), task_key=ids.task_key(iid),
             group=str(batch), ece_run=0, reward=f["reward"], keep=f["keep"],
             conversation=f["conversation"], survey=f["survey"]))
-    return _build(name, "human", path, sessions)
+    return _build(name, "human", path, sessions, workers)
 
 
 # ----------------------------------------------------------------------------- simulators
@@ -264,13 +334,19 @@ def simulator_name(path: str | Path) -> str:
     return stem[len(SIM_PREFIX):] if stem.startswith(SIM_PREFIX) else stem
 
 
-def load_simulator(path: str | Path, name: str | None = None) -> SessionSet:
-    """Read one simulator's runs: ``{id: entry}`` or ``{"results": [record, ...]}``."""
+def load_simulator(path: str | Path, name: str | None = None,
+                   workers: int | None = None, conversations: bool = True) -> SessionSet:
+    """Read one simulator's runs: ``{id: entry}`` or ``{"results": [record, ...]}``.
+
+    ``workers``: processes for featurizing (None: by size, see ``features.featurize_many``).
+    ``conversations=False`` drops the texts once featurized (scores need only the features).
+    """
     path = str(path)
     name = name or simulator_name(path)
     data = read_json(path)
     if isinstance(data, Mapping) and set(data) == {"results"}:
-        return _build(name, "llm", path, _results_sessions(path, data["results"]))
+        return _build(name, "llm", path, _results_sessions(path, data["results"]), workers,
+                      conversations)
     data = _top_object(path, data, "a simulator runs file")
     multi = len(data) > ids.MULTI_RUN_THRESHOLD
     sessions = []
@@ -281,7 +357,7 @@ def load_simulator(path: str | Path, name: str | None = None) -> SessionSet:
             instance_id=iid, base_id=base, task_key=ids.task_key(iid), group=run,
             ece_run=ids.ece_run_index(iid), reward=f["reward"], keep=f["keep"],
             conversation=f["conversation"], survey=f["survey"]))
-    return _build(name, "llm", path, sessions)
+    return _build(name, "llm", path, sessions, workers, conversations)
 
 
 def _results_sessions(path: str, records: Any) -> list[Session]:
@@ -400,39 +476,68 @@ def release_files(data_dir: str | Path) -> tuple[Path, list[Path], list[Path]]:
 
 
 def load_release(data_dir: str | Path, *, strict: bool = True,
-                 only: Sequence[str] | None = None) -> Release:
+                 only: Sequence[str] | None = None, conversations: bool = True) -> Release:
     """Read a release folder. With ``strict=False`` a bad simulator or survey file is set
-    aside in ``Release.problems`` and the rest is read; the human file must always be good."""
+    aside in ``Release.problems`` and the rest is read; the human file must always be good.
+    ``conversations=False``: simulator sessions keep their features but not their texts
+    (less memory; what scoring needs). Large releases are read on several processes."""
+    with gc_paused():
+        return _load_release(data_dir, strict, only, conversations)
+
+
+def _load_release(data_dir: str | Path, strict: bool, only: Sequence[str] | None,
+                  conversations: bool) -> Release:
     human_path, sim_paths, survey_paths = release_files(data_dir)
-    humans = load_humans(human_path)
+    jobs = [(SIM_PREFIX, str(p), simulator_name(p)) for p in sim_paths]
+    jobs += [(SURVEY_PREFIX, str(p), p.name.removesuffix(".json").removeprefix(SURVEY_PREFIX))
+             for p in survey_paths]
+    if only is not None:
+        jobs = [(kind, path, name) for kind, path, name in jobs
+                if name in only or (kind == SURVEY_PREFIX and name == HUMAN_EVAL_NAME)]
+    jobs.insert(0, ("human", str(human_path), "human"))
     problems: list[UsiError] = []
     sims: dict[str, SessionSet] = {}
-    for p in sim_paths:
-        name = simulator_name(p)
-        if only is not None and name not in only:
-            continue
-        try:
-            sims[name] = load_simulator(p, name)
-        except UsiError as exc:
-            if strict:
-                raise
-            problems.append(exc)
     surveys: dict[str, SurveySet] = {}
     human_eval = None
-    for p in survey_paths:
-        name = p.name.removesuffix(".json").removeprefix(SURVEY_PREFIX)
-        if name != HUMAN_EVAL_NAME and only is not None and name not in only:
-            continue
-        try:
-            s = load_survey(p, name)
-        except UsiError as exc:
+    humans, *loaded_files = _load_files(jobs, conversations)
+    if isinstance(humans, UsiError):
+        raise humans  # the human file must always be good
+    for loaded in loaded_files:
+        if isinstance(loaded, UsiError):
             if strict:
-                raise
-            problems.append(exc)
-            continue
-        if name == HUMAN_EVAL_NAME:
-            human_eval = s
+                raise loaded
+            problems.append(loaded)
+        elif isinstance(loaded, SessionSet):
+            sims[loaded.name] = loaded
+        elif loaded.name == HUMAN_EVAL_NAME:
+            human_eval = loaded
         else:
-            surveys[name] = s
+            surveys[loaded.name] = loaded
     return Release(root=str(data_dir), humans=humans, simulators=dict(sorted(sims.items())),
                    surveys=surveys, human_eval=human_eval, problems=problems)
+
+
+def _file_or_error(kind: str, path: str, name: str, workers: int | None,
+                   conversations: bool) -> SessionSet | SurveySet | UsiError:
+    try:
+        with gc_paused():
+            if kind == SIM_PREFIX:
+                return load_simulator(path, name, workers, conversations)
+            if kind == "human":
+                return load_humans(path, name, workers)
+            return load_survey(path, name)
+    except UsiError as exc:
+        return exc
+
+
+def _load_files(jobs: list[tuple[str, str, str]],
+                conversations: bool) -> list[SessionSet | SurveySet | UsiError]:
+    """Each ``(kind, path, name)`` read (the human file, a simulator or a survey file): the
+    set, or its error, in order. Large releases are spread over processes, whole files each, every
+    file featurized where it is read: the same sets as one process gives."""
+    sizes = [os.path.getsize(p) if os.path.isfile(p) else 0 for _, p, _ in jobs]
+    workers = workers_for_files(sum(sizes))
+    if len(jobs) < 2 or workers == 1:
+        return [_file_or_error(*job, None, conversations) for job in jobs]
+    return map_parallel(_file_or_error, [(*job, 1, conversations) for job in jobs], workers,
+                        costs=sizes)

@@ -52,8 +52,15 @@ def _norm(field: str, value: int) -> float:
     return (value - lo) / (hi - lo)
 
 
+# answer text -> normalised value, per field (the same divisions as ``_norm``)
+_NORMALISED = {f: {text: _norm(f, v) for text, v in scale.items()}
+               for f, scale in SURVEY_SCALES.items()}
+
+
 def answer_text(value: Any) -> Any:
     """An answer as stored: ``{"answer": text}`` or the text itself (already unwrapped)."""
+    if value is None or type(value) is str:
+        return value
     if isinstance(value, Mapping):
         return value.get("answer")
     return value
@@ -65,8 +72,25 @@ def normalised_answer(field: str, answer: Any) -> float | None:
     >>> normalised_answer("efficiency", "About right"), normalised_answer("efficiency", "meh")
     (0.6666666666666666, None)
     """
-    value = SURVEY_SCALES[field].get(answer) if isinstance(answer, str) else None
-    return None if value is None else _norm(field, value)
+    return _NORMALISED[field].get(answer) if isinstance(answer, str) else None
+
+
+def _mean(values: list[float]) -> float:
+    """``float(numpy.mean(values))`` for the 1 to 8 differences of one entry, in numpy's
+    order of additions (one after the other below 8 values; pairs of pairs at 8).
+
+    >>> _mean([0.5, 0.25]), _mean([1.0] * 8)
+    (0.375, 1.0)
+    """
+    n = len(values)
+    if n == 8:
+        a = values
+        total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+    else:
+        total = 0.0
+        for v in values:
+            total += v
+    return total / n
 
 
 def agreement(
@@ -89,4 +113,4 @@ def agreement(
         diffs.append(abs(h - j))
     if not diffs:
         return None
-    return (1.0 - float(np.mean(diffs))) * 100.0
+    return (1.0 - _mean(diffs)) * 100.0

@@ -63,7 +63,7 @@ def _caption(data_dir: str) -> str:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    release = load_release(args.data_dir, strict=False)
+    release = load_release(args.data_dir, strict=False, conversations=False)
     rows = leaderboard(release, args.difficulty)
     print_rows(rows, args.format, f"USI leaderboard: {args.data_dir}", _caption(args.data_dir))
     for problem in release.problems:
@@ -72,7 +72,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    release = load_release(args.data_dir)
+    release = load_release(args.data_dir, conversations=False)
     sim = load_simulator(args.runs, args.label)
     survey = load_survey(args.survey, sim.name) if args.survey else None
     if args.difficulty == "self":
@@ -95,7 +95,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_difficulty(args: argparse.Namespace) -> int:
-    release = load_release(args.data_dir)
+    release = load_release(args.data_dir, conversations=False)
     if not release.simulators:
         raise UsiError("the release has no simulator files to pool", file=args.data_dir)
     diff = pooled_difficulty(release.simulators.values(), "self-pooled")

@@ -1,0 +1,153 @@
+"""Token anchors: an exact pre-filter that skips lexicon searches which cannot match.
+
+A lexicon of the form ``\\b(...)\\b`` can only match a text that contains, as whole words
+(maximal runs of ``\\w`` characters), all the literal words of one way of matching it. This
+module derives those words from the pattern itself (``re``'s own parse tree): every way the
+pattern can match is expanded (``'?``, ``(a|b)``, ...; anything open-ended such as ``.`` or
+``.{0,30}`` becomes a gap), and an expansion's words are those delimited on both sides by a
+non-word character of the pattern, by the outer ``\\b``, or by the end of the expansion,
+never by a gap. If no expansion has all its words in the text, the search is skipped;
+otherwise the plain pattern decides.
+
+A pattern whose shape is not understood gets no anchors (None) and is always searched.
+``tests/test_fastmatch.py`` checks the pre-filtered search against the plain one.
+
+>>> import re
+>>> a = anchor_words(re.compile(r"\\b(thank you|i'?m (lost|sure)|what.s up)\\b"))
+>>> sorted(a)
+['lost', 'sure', 'thank', 'up']
+>>> may_match(a, {"thank", "me"}), may_match(a, {"thank", "you"}), may_match(a, {"up"})
+(False, True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from re import _constants as sc  # type: ignore[attr-defined]
+from re import _parser as sp  # type: ignore[attr-defined]
+from typing import Any
+
+_GAP = None  # an open-ended piece of an expansion
+_MAX_EXPANSIONS = 20_000
+_WORD = re.compile(r"\w+")
+
+
+class _NotUnderstood(Exception):
+    pass
+
+
+def _expand(items: Any) -> list[tuple[str | None, ...]]:
+    """Every expansion of a parsed sequence: tuples of literal characters and gaps."""
+    out: list[tuple[str | None, ...]] = [()]
+    for op, av in items:
+        if op is sc.LITERAL:
+            alts: list[tuple[str | None, ...]] = [(chr(av),)]
+        elif op is sc.SUBPATTERN:
+            alts = _expand(av[3])
+        elif op is sc.BRANCH:
+            alts = [e for sub in av[1] for e in _expand(sub)]
+        elif op in (sc.MAX_REPEAT, sc.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+            alts = [(), *_expand(av[2])]
+        elif op in (sc.ANY, sc.IN, sc.NOT_LITERAL, sc.MAX_REPEAT, sc.MIN_REPEAT,
+                    sc.POSSESSIVE_REPEAT, sc.AT):
+            alts = [(_GAP,)]
+        else:
+            raise _NotUnderstood(str(op))
+        out = [a + b for a in out for b in alts]
+        if len(out) > _MAX_EXPANSIONS:
+            raise _NotUnderstood("too many expansions")
+    return out
+
+
+def _delimited_words(expansion: tuple[str | None, ...]) -> list[str]:
+    """Words of an expansion that are whole words of any text the expansion matches."""
+    parts: list[str | None] = []
+    current = ""
+    for piece in expansion:
+        if piece is _GAP:
+            parts += [current, _GAP]
+            current = ""
+        else:
+            current += piece
+    parts.append(current)
+    words = []
+    for k, part in enumerate(parts):
+        if not part:
+            continue
+        gap_before = k > 0 and parts[k - 1] is _GAP
+        gap_after = k + 1 < len(parts) and parts[k + 1] is _GAP
+        for m in _WORD.finditer(part):
+            if (m.start() == 0 and gap_before) or (m.end() == len(part) and gap_after):
+                continue
+            words.append(m.group())
+    return words
+
+
+class Anchors(dict):  # type: ignore[type-arg]
+    """``{anchor word: [word sets]}``: each word set is all the words of some expansions,
+    filed under the set's longest word (mostly the rarest)."""
+
+
+def anchor_words(pattern: re.Pattern[str]) -> Anchors | None:
+    """The anchors of ``\\b(...)\\b``: every match contains all the words of one of the
+    word sets as whole words. None when the pattern is not understood.
+
+    >>> anchor_words(re.compile(r"\\b(a.b)\\b")) is None    # no delimited word at all
+    True
+    """
+    if pattern.flags != re.UNICODE:
+        return None
+    try:
+        tree = sp.parse(pattern.pattern, pattern.flags)
+        items = list(tree)
+        boundary = (sc.AT, sc.AT_BOUNDARY)
+        if len(items) != 3 or items[0] != boundary or items[2] != boundary:
+            return None
+        expansions = _expand([items[1]])
+    except (_NotUnderstood, re.error):
+        return None
+    out = Anchors()
+    for expansion in expansions:
+        words = frozenset(_delimited_words(expansion))
+        if not words:
+            return None
+        key = max(words, key=lambda w: (len(w), w))
+        if words not in out.setdefault(key, []):
+            out[key].append(words)
+    for key in out:  # a word set that holds another one adds nothing
+        sets = out[key]
+        out[key] = [w for w in sets if not any(o < w for o in sets)]
+    return out
+
+
+def word_runs(text: str) -> list[str]:
+    """The whole words (maximal runs of ``\\w``) of a text, in order.
+
+    >>> word_runs("don't ask: id_7!")
+    ['don', 't', 'ask', 'id_7']
+    """
+    return _WORD.findall(text)
+
+
+def text_words(text: str) -> set[str]:
+    """The set of whole words (maximal runs of ``\\w``) of a text.
+
+    >>> sorted(text_words("don't ask: id_7!"))
+    ['ask', 'don', 'id_7', 't']
+    """
+    return set(_WORD.findall(text))
+
+
+def may_match(anchors: Anchors | None, words: set[str]) -> bool:
+    """False only when a pattern with these anchors cannot match a text with these words.
+
+    >>> may_match(Anchors(sorry=[frozenset({"sorry"})]), {"ok"}), may_match(None, set())
+    (False, True)
+    """
+    if anchors is None:
+        return True
+    for key in anchors.keys() & words:
+        for needed in anchors[key]:
+            if needed <= words:
+                return True
+    return False
