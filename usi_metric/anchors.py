@@ -23,9 +23,13 @@ A pattern whose shape is not understood gets no anchors (None) and is always sea
 from __future__ import annotations
 
 import re
-from re import _constants as sc  # type: ignore[attr-defined]
-from re import _parser as sp  # type: ignore[attr-defined]
 from typing import Any
+
+try:  # re's own parser (Python 3.11+); on a Python without it no search is ever skipped
+    from re import _constants as sc  # type: ignore[attr-defined]
+    from re import _parser as sp  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the Python version
+    sc = sp = None
 
 _GAP = None  # an open-ended piece of an expansion
 _MAX_EXPANSIONS = 20_000
@@ -95,7 +99,7 @@ def anchor_words(pattern: re.Pattern[str]) -> Anchors | None:
     >>> anchor_words(re.compile(r"\\b(a.b)\\b")) is None    # no delimited word at all
     True
     """
-    if pattern.flags != re.UNICODE:
+    if sp is None or pattern.flags != re.UNICODE:
         return None
     try:
         tree = sp.parse(pattern.pattern, pattern.flags)
