@@ -35,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -139,8 +140,6 @@ def breakdown(data_dir: Path) -> dict[str, float]:
     """One more cold run in one process (``USI_WORKERS=1``: with two, reading and
     featurizing overlap), split into reading/checking files, featurizing, scoring."""
     _cold()
-    saved = os.environ.get("USI_WORKERS")
-    os.environ["USI_WORKERS"] = "1"
     spent = [0.0]
     real = usi_io.featurize_many
 
@@ -151,19 +150,13 @@ def breakdown(data_dir: Path) -> dict[str, float]:
         finally:
             spent[0] += time.perf_counter() - t
 
-    usi_io.featurize_many = timed  # type: ignore[assignment]
-    try:
+    with (mock.patch.dict(os.environ, {"USI_WORKERS": "1"}),
+          mock.patch.object(usi_io, "featurize_many", timed)):
         t0 = time.perf_counter()
         release = usi_io.load_release(data_dir, strict=False, conversations=False)
         t1 = time.perf_counter()
         rows_json(leaderboard(release))
         t2 = time.perf_counter()
-    finally:
-        usi_io.featurize_many = real  # type: ignore[assignment]
-        if saved is None:
-            del os.environ["USI_WORKERS"]
-        else:
-            os.environ["USI_WORKERS"] = saved
     return {"read_s": t1 - t0 - spent[0], "featurize_s": spent[0], "score_s": t2 - t1}
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pyrun import run_python
 
 from usi_metric.features import featurize_many
 from usi_metric.samples import sample_release_dir
@@ -45,21 +46,9 @@ print(len(convs), len(parallel.worker_pids()), file=sys.stderr)
 """
 
 
-def run(code: str, *args: str, workers: str | None = None,
-        hashseed: str = "0") -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "USI_WORKERS"}
-    env["PYTHONHASHSEED"] = hashseed
-    if workers is not None:
-        env["USI_WORKERS"] = workers
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, env=env,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr.decode()
-    return proc
-
-
 def test_same_input_same_bytes_across_runs_and_hash_seeds() -> None:
     root = str(sample_release_dir())
-    outs = {run(LEADERBOARD, root, hashseed=seed).stdout for seed in ("0", "1", "12345")}
+    outs = {run_python(LEADERBOARD, root, hashseed=seed).stdout for seed in ("0", "1", "12345")}
     assert len(outs) == 1
     rows = json.loads(outs.pop())["rows"]
     assert len(rows) >= 2 and rows[0]["name"] == "Human (inter-ann.)"
@@ -67,15 +56,15 @@ def test_same_input_same_bytes_across_runs_and_hash_seeds() -> None:
 
 def test_one_or_two_processes_give_the_same_leaderboard() -> None:
     root = str(sample_release_dir())
-    one = run(LEADERBOARD, root, workers="1")
-    two = run(LEADERBOARD, root, workers="2")
+    one = run_python(LEADERBOARD, root, workers="1")
+    two = run_python(LEADERBOARD, root, workers="2")
     assert one.stderr.split()[-1] == b"0"  # no worker process
     assert two.stderr.split()[-1] == b"1"  # one worker besides the main process
     assert one.stdout == two.stdout
 
 
 def test_one_or_two_processes_give_the_same_feature_matrix() -> None:
-    one, two = run(FEATURES, "1"), run(FEATURES, "2")
+    one, two = run_python(FEATURES, "1"), run_python(FEATURES, "2")
     n, n_workers = two.stderr.split()[-2:]
     assert int(n) > 500 and n_workers == b"1" and one.stderr.split()[-1] == b"0"
     assert one.stdout == two.stdout
@@ -134,7 +123,7 @@ def test_key_order_of_objects_does_not_matter(tmp_path: Path) -> None:
             n_files += 1
         path.write_text(json.dumps(new), "utf-8")
     assert n_files >= 5
-    assert run(LEADERBOARD, str(src)).stdout == run(LEADERBOARD, str(copy)).stdout
+    assert run_python(LEADERBOARD, str(src)).stdout == run_python(LEADERBOARD, str(copy)).stdout
 
 
 RECOVERY = """
@@ -163,7 +152,7 @@ print(len(parallel.worker_pids()))
 
 
 def test_a_dead_worker_or_an_interrupted_call_never_mixes_up_rows() -> None:
-    proc = run(RECOVERY)
+    proc = run_python(RECOVERY)
     assert proc.stdout.split() == [b"1"]  # and the pool still works afterwards
 
 

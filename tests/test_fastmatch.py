@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from usi_metric import anchors, fastmatch
 from usi_metric.features import _ANCHORS, population_std
 from usi_metric.lexicons import LEXICONS
+from usi_metric.numpy_order import numpy_sum
 
 SETTINGS = settings(max_examples=400, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -182,3 +183,12 @@ def test_anchor_words_by_hand() -> None:
 def test_population_std_is_numpys_bit_for_bit(values: list[int]) -> None:
     expected = float(np.std(np.array(values, dtype=float)))
     assert population_std(values, sum(values) / len(values)) == expected
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.floats(0, 1e6, allow_nan=False) | st.sampled_from([0.0, 1 / 3, 0.5, 2 / 3, 1.0]),
+                max_size=20))
+def test_numpy_sum_and_mean_are_numpys_bit_for_bit(values: list[float]) -> None:
+    assert numpy_sum(values) == float(np.sum(np.array(values, dtype=float)))
+    if values:  # the survey agreement's mean
+        assert numpy_sum(values) / len(values) == float(np.mean(values))

@@ -10,17 +10,15 @@
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyrun import run_python
 
 from usi_metric import io as usi_io
 from usi_metric.errors import UsiError
@@ -93,8 +91,8 @@ def test_usi_error_keeps_its_parts_through_pickle() -> None:
 
 
 def test_map_parallel_keeps_the_order_and_returns_error_objects() -> None:
-    proc = _python(MAP_PARALLEL, workers="2")
-    out, n_workers = proc.stdout.strip().splitlines()
+    proc = run_python(MAP_PARALLEL, workers="2")
+    out, n_workers = proc.stdout.decode().strip().splitlines()
     assert out == "[0, 1, 4, 9, 16, 25, 'six', 49, 64, 81, 100]" and n_workers == "1"
 
 
@@ -144,20 +142,9 @@ print(json.dumps({"problems": [str(p) for p in rel.problems], "sets": sets,
 """
 
 
-def _python(code: str, *args: str, workers: str) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter (one thread, so workers really start)."""
-    env = {**os.environ, "USI_WORKERS": workers,
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
-                                          os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
-                          text=True, env=env, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return proc
-
-
 def _load(root: Path, workers: str, strict: bool = False) -> dict[str, Any]:
-    out = json.loads(_python(LOAD, str(root), "strict" if strict else "lenient",
-                             workers=workers).stdout)
+    out = json.loads(run_python(LOAD, str(root), "strict" if strict else "lenient",
+                                workers=workers).stdout)
     assert out["workers"] == int(workers) - 1  # the second process really took part
     return out
 

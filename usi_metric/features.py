@@ -35,6 +35,7 @@ import numpy as np
 from usi_metric import fastmatch
 from usi_metric.anchors import anchor_words, may_match, word_runs
 from usi_metric.lexicons import LEXICONS
+from usi_metric.numpy_order import numpy_sum
 
 FEATURE_NAMES: tuple[str, ...] = (
     "politeness_rate",
@@ -125,8 +126,14 @@ def strip_markup(text: str) -> str:
     return fastmatch.strip_markup(text)
 
 
-def _is_message(msg: Any) -> bool:
-    return type(msg) is dict or isinstance(msg, Mapping)
+def is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, with the common case (a plain dict) checked first:
+    the ABC check costs more than the rest of a message's handling.
+
+    >>> is_mapping({}), is_mapping([("role", "user")])
+    (True, False)
+    """
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def clean_conversation(
@@ -142,7 +149,7 @@ def clean_conversation(
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     out: list[tuple[str, str]] = []
     for msg in conversation:
-        if not _is_message(msg):
+        if not is_mapping(msg):
             continue
         content = _text(msg.get("content"))
         if is_meta(content, source):
@@ -165,10 +172,10 @@ def _user_texts(conversation: Iterable[Mapping[str, Any]], source: str) -> tuple
     texts: list[str] = []
     n = 0
     for msg in conversation:
-        if type(msg) is not dict and not isinstance(msg, Mapping):
+        if not is_mapping(msg):
             continue
         content = msg.get("content")
-        if type(content) is not str and not isinstance(content, str):
+        if not isinstance(content, str):
             content = ""
         if human:
             if is_meta(content, "human"):
@@ -250,24 +257,16 @@ def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:
 
 def population_std(values: Sequence[int], mean: float) -> float:
     """``float(numpy.std(values))`` for small whole numbers, bit for bit; ``mean`` is
-    ``sum(values) / len(values)``.
-
-    numpy sums fewer than 8 numbers one after the other, left to right: with that order
-    written out here, every rounding step is numpy's. Longer lists go to numpy itself.
+    ``sum(values) / len(values)``: the squared deviations summed in numpy's order
+    (:func:`usi_metric.numpy_order.numpy_sum`), divided by the count.
 
     >>> population_std([1, 2, 4], 7 / 3) == float(np.std([1.0, 2.0, 4.0]))
     True
     """
-    n = len(values)
-    if n == 1 or min(values) == max(values):
+    if len(values) == 1 or min(values) == max(values):
         return 0.0  # every deviation is exactly 0
-    if n >= 8:
-        return float(np.std(np.array(values, dtype=float)))
-    squares = 0.0
-    for v in values:
-        d = v - mean
-        squares += d * d
-    return math.sqrt(squares / n)
+    squares = [(v - mean) * (v - mean) for v in values]
+    return math.sqrt(numpy_sum(squares) / len(values))
 
 
 def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:

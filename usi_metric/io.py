@@ -25,8 +25,8 @@ import numpy as np
 
 from usi_metric import ids
 from usi_metric.errors import UsiError
-from usi_metric.features import COLUMNS, featurize_many
-from usi_metric.parallel import map_parallel, workers_for_files
+from usi_metric.features import COLUMNS, featurize_many, is_mapping
+from usi_metric.parallel import PARALLEL_FILE_BYTES, auto_workers, map_parallel
 
 HUMAN_FILE = "tau_bench_tasks_unified.json"
 SIM_PREFIX = "eval_results_"
@@ -210,7 +210,7 @@ def _reject_constant(name: str) -> Any:
 
 def _check_entry(path: str, iid: str, entry: Any, *, need_conversation: bool) -> dict[str, Any]:
     """Validate one entry; return its normalised fields."""
-    if type(entry) is not dict and not isinstance(entry, Mapping):
+    if not is_mapping(entry):
         raise UsiError(f"entry must be an object, got {_tname(entry)}", file=path, id=iid)
     out: dict[str, Any] = {}
     if need_conversation:
@@ -222,15 +222,15 @@ def _check_entry(path: str, iid: str, entry: Any, *, need_conversation: bool) ->
                            file=path, id=iid, field="conversation")
         for i, msg in enumerate(conv):
             where = f"conversation[{i}]"
-            if type(msg) is not dict and not isinstance(msg, Mapping):
+            if not is_mapping(msg):
                 raise UsiError(f"message must be an object, got {_tname(msg)}",
                                file=path, id=iid, field=where)
             role = msg.get("role")
-            if type(role) is not str and not isinstance(role, str):
+            if not isinstance(role, str):
                 raise UsiError(f"role must be a string, got {_tname(role)}",
                                file=path, id=iid, field=f"{where}.role")
             content = msg.get("content")
-            if content is not None and type(content) is not str and not isinstance(content, str):
+            if content is not None and not isinstance(content, str):
                 raise UsiError(f"content must be a string or null, got {_tname(content)}",
                                file=path, id=iid, field=f"{where}.content")
         out["conversation"] = tuple(conv)
@@ -256,7 +256,7 @@ def _check_entry(path: str, iid: str, entry: Any, *, need_conversation: bool) ->
 def _check_survey(path: str, iid: str, survey: Any, *, required: bool) -> Mapping[str, Any]:
     if required:
         raise UsiError("missing field", file=path, id=iid, field="survey")
-    if type(survey) is not dict and not isinstance(survey, Mapping):
+    if not is_mapping(survey):
         raise UsiError(f"must be an object of survey fields, got {_tname(survey)}",
                        file=path, id=iid, field="survey")
     answers: dict[str, Any] = {}
@@ -265,7 +265,7 @@ def _check_survey(path: str, iid: str, survey: Any, *, required: bool) -> Mappin
         if value is None:
             answers[name] = None
             continue
-        if type(value) is not dict and not isinstance(value, Mapping):
+        if not is_mapping(value):
             raise UsiError(f"must be an object like {{\"answer\": ...}}, got {_tname(value)}",
                            file=path, id=iid, field=where)
         answer = value.get("answer")
@@ -536,7 +536,7 @@ def _load_files(jobs: list[tuple[str, str, str]],
     set, or its error, in order. Large releases are spread over processes, whole files each, every
     file featurized where it is read: the same sets as one process gives."""
     sizes = [os.path.getsize(p) if os.path.isfile(p) else 0 for _, p, _ in jobs]
-    workers = workers_for_files(sum(sizes))
+    workers = auto_workers(sum(sizes), minimum=PARALLEL_FILE_BYTES)
     if len(jobs) < 2 or workers == 1:
         return [_file_or_error(*job, None, conversations) for job in jobs]
     return map_parallel(_file_or_error, [(*job, 1, conversations) for job in jobs], workers,

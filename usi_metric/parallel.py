@@ -1,10 +1,11 @@
-"""Featurizing a large set of conversations on several processes, with identical results.
+"""Work on several processes, with the results of one process.
 
-Each conversation's features depend on that conversation only, so the set is cut into
-contiguous chunks, the chunks are featurized in a process pool (this process takes the first
-one) and the rows are put back in order: the result is the same list, float for float, as
-in one process. Small sets stay in this process; ``USI_WORKERS`` (an integer >= 1) overrides
-the automatic choice.
+``map_parallel`` shares independent calls out over a pool of forked workers (this process
+takes the first share) and puts the results back in order. Two users: a large set of
+conversations is cut into contiguous chunks featurized side by side
+(``featurize_rows_parallel``: the same rows, float for float), and a large release is read
+whole file by whole file (``usi_metric.io``). Small work stays in this process;
+``USI_WORKERS`` (an integer >= 1) overrides the automatic choice.
 
 >>> conv = [{"role": "user", "content": "thanks, my id is 123456"}]
 >>> featurize_rows_parallel([conv] * 3, "llm", workers=2) == featurize_rows_parallel(
@@ -28,6 +29,9 @@ from usi_metric.features import featurize_rows
 
 ENV_WORKERS = "USI_WORKERS"
 AUTO_MIN_SESSIONS = 256  # below this many conversations, one process is faster
+# Release files are read on several processes (whole files: read, check, featurize) once
+# they add up to this many bytes.
+PARALLEL_FILE_BYTES = 4_000_000
 
 Conversation = Sequence[Mapping[str, Any]]
 
@@ -44,12 +48,12 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def auto_workers(n_conversations: int) -> int:
-    """Processes to use for a set of this size: ``USI_WORKERS`` if set, else 1 for fewer
-    than ``AUTO_MIN_SESSIONS`` conversations, else every available core.
+def auto_workers(size: int, minimum: int = AUTO_MIN_SESSIONS) -> int:
+    """Processes to use for work of this size: ``USI_WORKERS`` if set, else 1 below
+    ``minimum`` (by default ``AUTO_MIN_SESSIONS`` conversations), else every available core.
 
-    >>> auto_workers(10)
-    1
+    >>> auto_workers(10), auto_workers(1000, minimum=PARALLEL_FILE_BYTES)
+    (1, 1)
     """
     env = os.environ.get(ENV_WORKERS, "").strip()
     if env:
@@ -57,26 +61,9 @@ def auto_workers(n_conversations: int) -> int:
             raise UsiError(f"the environment variable {ENV_WORKERS} must be a whole number "
                            f">= 1, got {env!r}")
         return int(env)
-    if n_conversations < AUTO_MIN_SESSIONS:
+    if size < minimum:
         return 1
     return available_cores()
-
-
-# Simulator files are read on several processes (whole files: read, check, featurize) once
-# they add up to this many bytes.
-PARALLEL_FILE_BYTES = 4_000_000
-
-
-def workers_for_files(total_bytes: int) -> int:
-    """Processes to read files of this total size with: ``USI_WORKERS`` if set, else 1
-    below ``PARALLEL_FILE_BYTES``, else every available core.
-
-    >>> workers_for_files(1000)
-    1
-    """
-    if os.environ.get(ENV_WORKERS, "").strip():
-        return auto_workers(0)
-    return 1 if total_bytes < PARALLEL_FILE_BYTES else available_cores()
 
 
 # ----------------------------------------------------------------------------- the pool
@@ -193,17 +180,6 @@ def split_evenly(items: Sequence[Any], parts: int) -> list[Sequence[Any]]:
     return out
 
 
-def _run_on_workers(chunks: list[Sequence[Conversation]], source: str) -> list[Any]:
-    """Featurize ``chunks[1:]`` on workers and ``chunks[0]`` here; rows in order."""
-    replies = _call_on_workers(
-        [(featurize_rows, (list(c), source)) for c in chunks[1:]],
-        lambda: featurize_rows(chunks[0], source))
-    rows = replies[0]
-    for value in replies[1:]:
-        rows.extend(value)
-    return rows
-
-
 def _call_on_workers(calls: list[tuple[Any, tuple[Any, ...]]], here: Any) -> list[Any]:
     """``[here(), func(*args) for each call on its own worker]``, in that order.
 
@@ -292,8 +268,9 @@ def featurize_rows_parallel(
 ) -> list[list[float] | None]:
     """``features.featurize_rows`` on ``workers`` processes (None: ``auto_workers``).
 
-    The rows come back in input order and are equal to the one-process result. If a chunk
-    cannot be sent to a worker (not picklable) or a worker dies, this process does the work.
+    The set is cut into one contiguous chunk per process (``map_parallel``); the rows come
+    back in input order and are equal to the one-process result. If a chunk cannot be sent
+    to a worker (not picklable) or a worker dies, this process does the work.
     """
     n = len(conversations)
     if workers is None:
@@ -301,12 +278,10 @@ def featurize_rows_parallel(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
     workers = min(workers, n)
-    if workers <= 1 or not can_fork():
+    if workers <= 1:
         return featurize_rows(conversations, source)
-    try:
-        return _run_on_workers(split_evenly(conversations, workers), source)
-    except (WorkerError, pickle.PicklingError, TypeError, AttributeError):
-        return featurize_rows(conversations, source)
+    chunks = [(list(c), source) for c in split_evenly(conversations, workers)]
+    return [row for rows in map_parallel(featurize_rows, chunks, workers) for row in rows]
 
 
 def worker_pids() -> list[int]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from usi_metric.numpy_order import numpy_sum
+
 # Ordinal scales, in the field order of the spec: answer text -> value.
 SURVEY_SCALES: dict[str, dict[str, int]] = {
     "task_success": {
@@ -75,24 +77,6 @@ def normalised_answer(field: str, answer: Any) -> float | None:
     return _NORMALISED[field].get(answer) if isinstance(answer, str) else None
 
 
-def _mean(values: list[float]) -> float:
-    """``float(numpy.mean(values))`` for the 1 to 8 differences of one entry, in numpy's
-    order of additions (one after the other below 8 values; pairs of pairs at 8).
-
-    >>> _mean([0.5, 0.25]), _mean([1.0] * 8)
-    (0.375, 1.0)
-    """
-    n = len(values)
-    if n == 8:
-        a = values
-        total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
-    else:
-        total = 0.0
-        for v in values:
-            total += v
-    return total / n
-
-
 def agreement(
     human: Mapping[str, Any], judge: Mapping[str, Any], rng: np.random.Generator
 ) -> float | None:
@@ -113,4 +97,4 @@ def agreement(
         diffs.append(abs(h - j))
     if not diffs:
         return None
-    return (1.0 - _mean(diffs)) * 100.0
+    return (1.0 - numpy_sum(diffs) / len(diffs)) * 100.0  # numpy.mean, bit for bit
