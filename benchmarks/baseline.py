@@ -3,7 +3,7 @@
 It follows USI_SPEC.md the way a first implementation (and the paper's scorer) does: read the
 JSON files as they are and, for every simulator and every human batch (and every human pair),
 featurize again every session the comparison needs, with the plain ``re`` patterns of
-``usi_metric.lexicons``. The math (rows, Dice, ECE, survey agreement, USI) reuses the pure
+``usi_metric.features.lexicons``. The math (rows, Dice, ECE, survey agreement, USI) reuses the pure
 functions of ``usi_metric.aggregation``, so a difference between this and ``usi leaderboard``
 can only come from session selection or featurization.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from plain_features import plain_featurize
 
-from usi_metric import ids
 from usi_metric.aggregation import (
     agreement,
     difficulty_from_samples,
@@ -28,7 +28,7 @@ from usi_metric.aggregation import (
     success_pct,
     usi_value,
 )
-from usi_metric.reference import plain_featurize
+from usi_metric.io import ids
 
 Cells = dict[str, tuple[float, float] | None]
 CELL_KEYS = ("D1_conv", "D2_info", "D3_clarif", "D4_react", "eval_agree", "ece", "usi")

@@ -1,6 +1,6 @@
 """``make bench``: speed, scale, memory and worst-case inputs of usi-metric, measured.
 
-All data is SYNTHETIC (``usi_metric.synthetic``), written to a temp folder; none of the
+All data is SYNTHETIC (``usi_metric.samples.synthetic``), written to a temp folder; none of the
 numbers below is a result of the paper. What it does:
 
 1. Writes a release of 31 simulators x 3 runs x 166 tasks (15,438 simulator sessions plus
@@ -45,11 +45,12 @@ sys.path.insert(0, str(HERE))
 from baseline import CELL_KEYS, baseline_leaderboard, plain_featurize  # noqa: E402
 from worst_cases import CASES  # noqa: E402
 
-from usi_metric import features, parallel  # noqa: E402
+from usi_metric import features  # noqa: E402
 from usi_metric import io as usi_io  # noqa: E402
 from usi_metric.cli import main as usi_main  # noqa: E402
+from usi_metric.runtime import parallel  # noqa: E402
+from usi_metric.samples.synthetic import benchmark_simulators, generate_release  # noqa: E402
 from usi_metric.scoring import leaderboard, rows_json  # noqa: E402
-from usi_metric.synthetic import benchmark_simulators, generate_release  # noqa: E402
 
 TOLERANCE = 1e-9
 MB = 1_000_000

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from usi_metric import parallel
 from usi_metric.cli import main as usi_main
-from usi_metric.synthetic import benchmark_simulators, generate_release
+from usi_metric.runtime import parallel
+from usi_metric.samples.synthetic import benchmark_simulators, generate_release
 
 TASKS_PER_DOMAIN = 83  # 166 tasks: the paper has 165
 

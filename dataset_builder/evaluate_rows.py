@@ -13,7 +13,7 @@ from typing import Any
 
 from dataset_builder.sessions import release_from_rows
 from usi_metric.errors import UsiError
-from usi_metric.evaluate_inputs import release_compute_kwargs
+from usi_metric.hf.evaluate_inputs import release_compute_kwargs
 
 
 def evaluate_kwargs(

@@ -158,7 +158,7 @@ def simulator_rows(sset: SessionSet, agents: list[str | None]) -> list[Row]:
 
 def survey_rows(survey: SurveySet) -> list[Row]:
     """Rows of the ``surveys`` config for one survey file, in the file's own order."""
-    from usi_metric.ids import human_batch, task_key
+    from usi_metric.io.ids import human_batch, task_key
 
     return [{"judge": survey.name, "instance_id": iid, "task_id": task_key(iid),
              "annotator": human_batch(iid), "survey": survey_struct(answers)}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from usi_metric.synthetic import generate_new_simulator_runs, generate_release  # noqa: E402
+from usi_metric.samples.synthetic import generate_new_simulator_runs, generate_release  # noqa: E402
 
 LAYOUT = ("data/tau_bench_tasks_unified.json", "eval_results/eval_results_*.json",
           "survey_data/survey_comparable_*.json")

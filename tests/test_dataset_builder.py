@@ -24,8 +24,8 @@ from huggingface_hub import DatasetCard
 from dataset_builder import FEATURES, TauUSI, build_repo, evaluate_kwargs, release_from_rows
 from dataset_builder.repo import BuildResult
 from dataset_builder.schema import CONFIG_NAMES, SURVEY_FIELDS
-from usi_metric.evaluate_metric import compute_usi
 from usi_metric.features import COLUMNS
+from usi_metric.hf.evaluate_metric import compute_usi
 from usi_metric.io import Release, load_release
 from usi_metric.samples import sample_release_dir
 from usi_metric.scoring import CELL_KEYS, leaderboard

@@ -244,8 +244,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
          lambda d: {**d, "retail_3": {**d["retail_3"], "reward": "high"}},
          ["eval_results_s.json", "id retail_3", "field reward"]),
         ("survey_data/survey_comparable_m.json",
-         lambda d: {**d, "airline_0": {"survey": {"human_like": {"answer": 5}}}},
-         ["survey_comparable_m.json", "id airline_0", "field survey.human_like.answer"]),
+         lambda d: {**d, "airline_0": {"survey": [5]}},
+         ["survey_comparable_m.json", "id airline_0", "field survey"]),
     ],
 )
 def test_bad_file_stops_build_and_leaves_nothing(tiny: Path, tmp_path: Path, relpath: str,

@@ -24,7 +24,7 @@ from usi_metric.samples import sample_release_dir
 
 LEADERBOARD = """
 import sys
-from usi_metric import parallel
+from usi_metric.runtime import parallel
 from usi_metric.io import load_release
 from usi_metric.scoring import leaderboard, rows_json
 print(rows_json(leaderboard(load_release(sys.argv[1]))))
@@ -33,7 +33,7 @@ print(len(parallel.worker_pids()), file=sys.stderr)
 
 FEATURES = """
 import json, sys
-from usi_metric import parallel
+from usi_metric.runtime import parallel
 from usi_metric.features import featurize_many
 from usi_metric.samples import sample_release_dir
 root = sample_release_dir()
@@ -128,21 +128,21 @@ def test_key_order_of_objects_does_not_matter(tmp_path: Path) -> None:
 
 RECOVERY = """
 import os, signal, sys
-from usi_metric import parallel
-from usi_metric.features import featurize_many
+from usi_metric.runtime import parallel
+from usi_metric.features import batch, featurize_many
 convs = [[{"role": "user", "content": "ok " * (i % 9) + f"thanks, order #{i:07d}"}]
          for i in range(600)]                                    # rows differ by position
 want = featurize_many(convs[::-1], "llm", workers=1)[0].tobytes()
-parallel.featurize_rows_parallel(convs[:10], "llm", workers=2)   # a healthy worker
-real = parallel.featurize_rows
+batch.featurize_rows_parallel(convs[:10], "llm", workers=2)      # a healthy worker
+real = batch.featurize_rows
 def boom(chunk, source):                                         # this process fails mid-call,
     raise KeyboardInterrupt                                      # after the worker got its part
-parallel.featurize_rows = boom
+batch.featurize_rows = boom
 try:
     featurize_many(convs, "llm", workers=2)
 except KeyboardInterrupt:
     pass
-parallel.featurize_rows = real
+batch.featurize_rows = real
 assert featurize_many(convs[::-1], "llm", workers=2)[0].tobytes() == want  # no stale reply
 os.kill(parallel.worker_pids()[0], signal.SIGKILL)               # a worker dies
 assert featurize_many(convs[::-1], "llm", workers=2)[0].tobytes() == want

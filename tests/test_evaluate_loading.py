@@ -16,13 +16,13 @@ from pathlib import Path
 from minirelease import DIFFICULTY
 
 from usi_metric.cli.hub import CACHED_NAME, cached_module_dir, install_module
-from usi_metric.evaluate_inputs import evaluate_inputs
-from usi_metric.evaluate_metric import compute_usi, evaluate_module_path
+from usi_metric.hf.evaluate_inputs import evaluate_inputs
+from usi_metric.hf.evaluate_metric import compute_usi, evaluate_module_path
 from usi_metric.io import load_release
 from usi_metric.samples import sample_release_dir
 
 REPO = Path(__file__).resolve().parents[1]
-MODULE_DIR = REPO / "usi_metric" / "evaluate_module"
+MODULE_DIR = REPO / "usi_metric" / "hf" / "evaluate_module"
 SPACE = REPO / "hub_cards" / "usi"
 TIMEOUT = 240
 

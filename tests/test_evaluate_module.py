@@ -24,13 +24,13 @@ from test_mini_release import (
 )
 
 from usi_metric.errors import UsiError
-from usi_metric.evaluate_inputs import (
+from usi_metric.hf.evaluate_inputs import (
     evaluate_inputs,
     group_by_task,
     release_inputs,
     session_records,
 )
-from usi_metric.evaluate_metric import (
+from usi_metric.hf.evaluate_metric import (
     HUMAN_FIELDS,
     SIM_FIELDS,
     compute_usi,
@@ -442,8 +442,8 @@ def test_evaluate_inputs_names_the_problem_of_a_bad_simulator_file(mini: Path) -
     assert evaluate_inputs(mini, "s")["predictions"]  # the good file still works
 
 
-@pytest.mark.parametrize("module", ["usi_metric.evaluate_metric", "usi_metric.evaluate_inputs",
-                                    "usi_metric.cli.hub"])
+@pytest.mark.parametrize("module", ["usi_metric.hf.evaluate_metric",
+                                    "usi_metric.hf.evaluate_inputs", "usi_metric.cli.hub"])
 def test_docstring_examples_run(module: str) -> None:
     import doctest
     import importlib

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from usi_metric import anchors, fastmatch
-from usi_metric.features import _ANCHORS, population_std
-from usi_metric.lexicons import LEXICONS
-from usi_metric.numpy_order import numpy_sum
+from usi_metric.aggregation.numpy_order import numpy_sum
+from usi_metric.features import anchors, fastmatch
+from usi_metric.features.extract import _ANCHORS, population_std
+from usi_metric.features.lexicons import LEXICONS
 
 SETTINGS = settings(max_examples=400, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -17,9 +17,9 @@ from usi_metric.features import (
     COLUMNS,
     DIMENSIONS,
     FEATURE_NAMES,
-    clean_conversation,
     featurize,
 )
+from usi_metric.features.extract import user_texts
 
 SPEC_ORDER = (
     "politeness_rate",
@@ -493,11 +493,12 @@ def test_repeat_rate_single_turn_13_words() -> None:
     check(featurize(c), _repeat_expected([13], 1.0))
 
 
-def test_repeat_rate_words_are_not_lowered() -> None:
-    # Spec §2: "Words of a turn = the marked-up-stripped text split on whitespace" (no
-    # lower-casing), so (no,no,no) x5 and (No,No,No) x6 are different trigrams: max 6 -> 0.0.
+def test_repeat_rate_counts_trigrams_of_the_lowered_text() -> None:
+    # Spec §3: matching is on the lower-cased text unless said otherwise (the paper's scorer
+    # splits the lowered turn), so (no,no,no) x5 and (No,No,No) x6 are one trigram seen
+    # 5 + 6 = 11 times > 10 -> 1.0.
     c = conv(("user", " ".join(["no"] * 7)), ("assistant", "ok"), ("user", " ".join(["No"] * 8)))
-    check(featurize(c), _repeat_expected([7, 8], 0.0))
+    check(featurize(c), _repeat_expected([7, 8], 1.0))
 
 
 # --------------------------------------------------------------------------------------------
@@ -551,17 +552,12 @@ def test_markup_is_removed_before_features() -> None:
     )
 
 
-def test_clean_conversation_removes_markup() -> None:
-    got = clean_conversation(MARKUP_CONV, "llm")
+def test_cleaning_removes_markup() -> None:
+    texts, n_remaining = user_texts(MARKUP_CONV, "llm")
     # Whether surrounding whitespace is kept is not specified: compare stripped texts.
-    assert [(role, text.strip()) for role, text in got] == [
-        ("assistant", "Hello"),
-        ("user", "Please book it now"),
-        ("assistant", ""),
-        ("tool", "{}"),
-        ("user", "Is that it?"),
-        ("user", "Ok."),
-    ]
+    # Remaining: assistant "Hello", user, assistant "", tool "{}", user, user.
+    assert [text.strip() for text in texts] == ["Please book it now", "Is that it?", "Ok."]
+    assert n_remaining == 6
 
 
 HUMAN_META_CONV = conv(
@@ -604,11 +600,10 @@ def test_human_meta_messages_dropped_for_human_source() -> None:
             n_turns=2,
         ),
     )
-    got = clean_conversation(HUMAN_META_CONV, "human")
-    assert [(role, text.strip()) for role, text in got] == [
-        ("assistant", "Hi! How can I help?"),
-        ("user", "I want a refund."),
-    ]
+    texts, n_remaining = user_texts(HUMAN_META_CONV, "human")
+    # Remaining: assistant "Hi! How can I help?" and user "I want a refund."
+    assert [text.strip() for text in texts] == ["I want a refund."]
+    assert n_remaining == 2
 
 
 def test_human_meta_messages_kept_for_llm_source() -> None:
@@ -644,9 +639,10 @@ def test_human_meta_messages_kept_for_llm_source() -> None:
             n_turns=8,
         ),
     )
-    got = clean_conversation(HUMAN_META_CONV, "llm")
-    assert [role for role, _ in got] == [m["role"] for m in HUMAN_META_CONV]
-    assert [text.strip() for _, text in got] == [m["content"].strip() for m in HUMAN_META_CONV]
+    texts, n_remaining = user_texts(HUMAN_META_CONV, "llm")
+    assert n_remaining == len(HUMAN_META_CONV)
+    assert [text.strip() for text in texts] == [
+        m["content"].strip() for m in HUMAN_META_CONV if m["role"] == "user"]
 
 
 def test_human_meta_near_misses_are_kept() -> None:
@@ -848,5 +844,5 @@ def test_no_features(conversation: list[dict[str, str]], source: str) -> None:
 
 def test_all_human_meta_is_not_meta_for_llm() -> None:
     assert featurize(ALL_HUMAN_META, "llm") is not None
-    assert clean_conversation(ALL_HUMAN_META, "human") == []
-    assert len(clean_conversation(ALL_HUMAN_META, "llm")) == 3
+    assert user_texts(ALL_HUMAN_META, "human")[1] == 0
+    assert user_texts(ALL_HUMAN_META, "llm")[1] == 3

@@ -17,7 +17,8 @@ from minirelease import write
 
 from usi_metric.cli import main
 from usi_metric.errors import UsiError
-from usi_metric.gap import (
+from usi_metric.io import load_humans, load_release
+from usi_metric.report.gap import (
     SuccessRate,
     evaluative_gap,
     field_gap,
@@ -25,8 +26,7 @@ from usi_metric.gap import (
     judged_successful,
     reward_vs_judgement,
 )
-from usi_metric.io import load_humans, load_release
-from usi_metric.report import gap_for
+from usi_metric.report.write import gap_for
 
 
 def approx(x: float) -> object:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from usi_metric import ids
 from usi_metric.errors import UsiError
-from usi_metric.io import load_humans, load_release, load_simulator, load_survey, read_json
+from usi_metric.io import ids, load_humans, load_release, load_simulator, load_survey, read_json
 from usi_metric.scoring import (
     load_difficulty_map,
     pooled_difficulty,
@@ -109,7 +108,7 @@ def test_difficulty_map_file_forms(tmp_path: Path) -> None:
         ('{"airline_1": {"conversation": [], "reward": "1"}}', "field reward: must be a number"),
         ('{"airline_1": {"conversation": [], "reward": NaN}}', "NaN is not a number"),
         ('{"airline_1": {"conversation": [], "keep": "yes"}}', "field keep"),
-        ('{"airline_1": {"conversation": [], "survey": null}}', "field survey"),
+        ('{"airline_1": {"conversation": [], "survey": 3}}', "field survey"),
         ('{"airline_1": {"conversation": [{"role": "user", "content": 5}]}}',
          "field conversation[0].content"),
         ('{"airline_1": {"conversation": [{"content": "x"}]}}', "field conversation[0].role"),
@@ -139,9 +138,17 @@ def test_results_format_domain_task_index_and_trial(tmp_path: Path) -> None:
         ("retail_4", "1", 1), ("retail_4", "2", 2)]
 
 
-def test_survey_file_needs_survey_field(tmp_path: Path) -> None:
-    with pytest.raises(UsiError, match="id airline_1: field survey: missing field"):
-        load_survey(write(tmp_path / "survey_comparable_x.json", {"airline_1": {"a": 1}}))
+def test_a_survey_entry_without_answers_is_unanswered(tmp_path: Path) -> None:
+    # The paper's scorer: no survey key, a null survey, a field that is not {"answer": ...}
+    # or an answer that is not a string is "no valid answer" (the seeded fill applies).
+    path = write(tmp_path / "survey_comparable_x.json",
+                 {"airline_1": {"a": 1}, "airline_2": {"survey": None},
+                  "airline_3": {"survey": {"reuse": {"answer": 4}, "human_like": "Yes",
+                                           "efficiency": {"answer": "About right"}}}})
+    got = load_survey(path).surveys
+    assert got == {"airline_1": {}, "airline_2": {},
+                   "airline_3": {"reuse": None, "human_like": None,
+                                 "efficiency": "About right"}}
 
 
 def test_release_layouts_and_non_strict_problems(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The fast paths of reading a release give what the plain ones give.
 
-- ``io._parse_top_level`` (the top-level object walked member by member, values parsed by
+- ``io.jsonfile.parse_top_level`` (the top-level object walked member by member, values parsed by
   ``json``'s scanner) equals ``json.loads`` and finds the first repeated top-level key;
 - reading simulator files on two processes (``USI_WORKERS=2``) gives the same release, the
   same leaderboard bytes and the same errors, in the same order, as one process;
@@ -22,6 +22,7 @@ from pyrun import run_python
 
 from usi_metric import io as usi_io
 from usi_metric.errors import UsiError
+from usi_metric.io.jsonfile import parse_top_level, reject_constant
 from usi_metric.samples import sample_release_dir
 from usi_metric.scoring import leaderboard, rows_json
 
@@ -39,7 +40,7 @@ json_values = st.recursive(
 def test_top_level_parse_equals_json_loads(doc: dict[str, Any], indent: int | None,
                                            pad: str) -> None:
     text = pad + json.dumps(doc, indent=indent) + pad
-    value, duplicate = usi_io._parse_top_level(text)
+    value, duplicate = parse_top_level(text)
     assert value == json.loads(text) and duplicate is None
 
 
@@ -47,12 +48,12 @@ def test_top_level_parse_equals_json_loads(doc: dict[str, Any], indent: int | No
 @given(json_values)
 def test_any_other_document_is_plain_json(value: Any) -> None:
     text = json.dumps(value)
-    assert usi_io._parse_top_level(text) == (json.loads(text), None)
+    assert parse_top_level(text) == (json.loads(text), None)
 
 
 def test_first_repeated_top_level_key_is_reported_and_nested_repeats_are_not() -> None:
     text = '{"a": {"k": 1, "k": 2}, "b": 1, "c": 0, "b": 2, "c": 3}'
-    value, duplicate = usi_io._parse_top_level(text)
+    value, duplicate = parse_top_level(text)
     assert duplicate == "b"
     assert value == {"a": {"k": 2}, "b": 2, "c": 3}  # last one wins, as in json
 
@@ -64,9 +65,9 @@ def test_first_repeated_top_level_key_is_reported_and_nested_repeats_are_not() -
 ])
 def test_malformed_documents_fail_like_json(text: str) -> None:
     with pytest.raises(ValueError) as ours:
-        usi_io._parse_top_level(text)
+        parse_top_level(text)
     with pytest.raises(ValueError):
-        json.loads(text, parse_constant=usi_io._reject_constant)
+        json.loads(text, parse_constant=reject_constant)
     if isinstance(ours.value, json.JSONDecodeError):  # the position a user is shown
         try:
             json.loads(text)
@@ -97,7 +98,7 @@ def test_map_parallel_keeps_the_order_and_returns_error_objects() -> None:
 
 
 MAP_PARALLEL = """
-from usi_metric import parallel
+from usi_metric.runtime import parallel
 from usi_metric.errors import UsiError
 import test_io_fast_paths as t
 out = parallel.map_parallel(t._square_or_error, [(n,) for n in range(11)], workers=2,
@@ -124,7 +125,7 @@ def _release_copy(tmp_path: Path, bad: dict[str, str]) -> Path:
 
 LOAD = """
 import hashlib, json, sys
-from usi_metric import parallel
+from usi_metric.runtime import parallel
 from usi_metric.errors import UsiError
 from usi_metric.io import load_release
 from usi_metric.scoring import leaderboard, rows_json

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from usi_metric.lexicons import LEXICON_NAMES, LEXICONS
+from usi_metric.features.lexicons import LEXICON_NAMES, LEXICONS
 
-SHIPPED_JSON = Path(__file__).resolve().parents[1] / "usi_metric" / "lexicons.json"
+SHIPPED_JSON = Path(__file__).resolve().parents[1] / "usi_metric" / "data" / "lexicons.json"
 SHARED_JSON = Path(__file__).resolve().parents[2] / "shared" / "usi_lexicons.json"
 
 # sha256 of the shipped lexicons.json bytes (identical to shared/usi_lexicons.json when written).

@@ -68,7 +68,7 @@ def test_human_file_of_the_wrong_top_level_type(mini: Path, top: Any) -> None:
 
 
 @pytest.mark.parametrize(("key", "value", "field", "reason"), [
-    ("survey", None, "field survey", "got null"),
+    ("survey", 7, "field survey", "got int"),
     ("conversation", "hello", "field conversation", "must be a list"),
     ("conversation", [{"role": "user", "content": 7}], "field conversation[0].content",
      "got int"),
@@ -112,9 +112,9 @@ BAD_SIMS: dict[str, tuple[Any, str | None, tuple[str, ...]]] = {
                       ("id airline_0", "field instance_id", "duplicate id in run 1")),
     "duplicate_key": (None, '{"airline_0": {"conversation": []}, "airline_0": '
                             '{"conversation": []}}', ("id airline_0", "duplicate id")),
-    "survey_null": ({"airline_0": {"conversation": conv("ok"), "reward": 1.0,
-                                   "survey": None}}, None,
-                    ("id airline_0", "field survey", "got null")),
+    "survey_list": ({"airline_0": {"conversation": conv("ok"), "reward": 1.0,
+                                   "survey": [1]}}, None,
+                    ("id airline_0", "field survey", "got list")),
 }
 
 
@@ -136,7 +136,7 @@ def test_leaderboard_prints_the_good_rows_and_names_every_bad_file(mini: Path,
         bad[name] = (write_sim(mini / "eval_results" / f"eval_results_z{name}.json", data,
                                raw), needles)
     survey = mini / "survey_data" / "survey_comparable_s2.json"
-    survey.write_text(json.dumps({"airline_0": {"survey": None}}), "utf-8")
+    survey.write_text(json.dumps({"airline_0": {"survey": "Yes"}}), "utf-8")
     proc = usi("leaderboard", "--data-dir", str(mini), "--difficulty",
                str(mini / "difficulty.json"), "--format", fmt)
     assert proc.returncode == 2

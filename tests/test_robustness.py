@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plain_features import plain_featurize
 
 from usi_metric.features import (
     COLUMNS,
@@ -24,7 +25,6 @@ from usi_metric.features import (
     featurize_array,
     featurize_many,
 )
-from usi_metric.reference import plain_featurize
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

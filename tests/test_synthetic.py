@@ -1,4 +1,4 @@
-"""The SYNTHETIC sample generator (``usi_metric.synthetic``) and the bundled sample it made.
+"""The SYNTHETIC sample generator (``usi_metric.samples.synthetic``) and the bundled sample it made.
 
 The sample is checked with plain ``json`` and ``re`` against USI_SPEC.md (§1 layout, §2
 meta messages, §7 survey options), not with the library that reads it.
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from usi_metric.samples import new_simulator_dir, sample_release_dir
-from usi_metric.synthetic import (
+from usi_metric.samples.synthetic import (
     DEFAULT_SIMULATORS,
     EDGES,
     SimSpec,
@@ -29,7 +29,7 @@ from usi_metric.synthetic import (
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = sample_release_dir()
 NEW = new_simulator_dir()
-LEXICONS = json.loads((ROOT / "usi_metric" / "lexicons.json").read_text("utf-8"))
+LEXICONS = json.loads((ROOT / "usi_metric" / "data" / "lexicons.json").read_text("utf-8"))
 SPEC_OPTIONS = {  # USI_SPEC.md §7, copied here on purpose (not imported from the generator)
     "task_success": {"No - Task failed",
                      "No - Due to a policy issue, which the agent clearly explained",

@@ -10,9 +10,9 @@ Agentic Tasks*, arXiv:2603.11245 (2026). The definition is USI_SPEC.md.
 """
 
 from usi_metric.errors import UsiError
-from usi_metric.evaluate_inputs import evaluate_inputs, group_by_task, release_inputs
-from usi_metric.evaluate_metric import evaluate_module_path
 from usi_metric.features import COLUMNS, DIMENSIONS, FEATURE_NAMES, featurize
+from usi_metric.hf.evaluate_inputs import evaluate_inputs, group_by_task, release_inputs
+from usi_metric.hf.evaluate_metric import evaluate_module_path
 from usi_metric.io import load_humans, load_release, load_simulator, load_survey
 from usi_metric.samples import new_simulator_dir, sample_release_dir
 from usi_metric.scoring import (

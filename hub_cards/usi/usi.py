@@ -1,1 +1,1 @@
-../../usi_metric/evaluate_module/usi.py
+../../usi_metric/hf/evaluate_module/usi.py

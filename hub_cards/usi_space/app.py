@@ -26,12 +26,12 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
 
-from usi_metric import plots  # noqa: E402
 from usi_metric.errors import UsiError  # noqa: E402
-from usi_metric.gap import is_synthetic  # noqa: E402
 from usi_metric.io import Release, load_release, load_simulator, load_survey  # noqa: E402
-from usi_metric.render import HEADERS, fmt_cell  # noqa: E402
-from usi_metric.report import (  # noqa: E402
+from usi_metric.report import plots  # noqa: E402
+from usi_metric.report.gap import is_synthetic  # noqa: E402
+from usi_metric.report.render import HEADERS, fmt_cell  # noqa: E402
+from usi_metric.report.write import (  # noqa: E402
     FEATURE_LABELS,
     SYNTHETIC_NOTE,
     feature_diagnosis,
@@ -222,7 +222,7 @@ def metric_card_path() -> Path:
     """The metric card written for the ``evaluate`` module, inside the package."""
     import usi_metric
 
-    return Path(usi_metric.__file__).resolve().parent / "evaluate_module" / "README.md"
+    return Path(usi_metric.__file__).resolve().parent / "hf" / "evaluate_module" / "README.md"
 
 
 def about_text(card: Path | None = None) -> str:

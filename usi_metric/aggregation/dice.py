@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from usi_metric.features import COLUMNS, DIMENSIONS
+from usi_metric.features.names import COLUMNS, DIMENSIONS
 
 _IDX = {dim: np.array([COLUMNS.index(f) for f in feats]) for dim, feats in DIMENSIONS.items()}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from usi_metric.numpy_order import numpy_sum
+from usi_metric.aggregation.numpy_order import numpy_sum
 
 # Ordinal scales, in the field order of the spec: answer text -> value.
 SURVEY_SCALES: dict[str, dict[str, int]] = {

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from usi_metric.features import COLUMNS, PERCENT_COLUMNS
+from usi_metric.features.names import COLUMNS, PERCENT_COLUMNS
 
 SCALE: np.ndarray = np.array([100.0 if c in PERCENT_COLUMNS else 1.0 for c in COLUMNS])
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DIMENSION_KEYS = ("D1_conv", "D2_info", "D3_clarif", "D4_react")
+from usi_metric.features.names import DIMENSION_KEYS
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS
 from usi_metric.io import HUMAN_FILE, load_humans, load_release, load_simulator, load_survey
-from usi_metric.render import print_rows
+from usi_metric.report.render import print_rows
 from usi_metric.scoring import (
     human_ceiling,
     leaderboard,

@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 
 from usi_metric.errors import UsiError
-from usi_metric.evaluate_metric import evaluate_module_path
+from usi_metric.hf.evaluate_metric import evaluate_module_path
 
 DYNAMIC_MODULES = "evaluate_modules"  # evaluate.config.MODULE_NAME_FOR_DYNAMIC_MODULES
 MODULE_TYPE_DIR = "metrics"  # evaluate's folder for metric modules

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from usi_metric.gap import gap_json
+from usi_metric.report.gap import gap_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from usi_metric.report import write_report
+    from usi_metric.report.write import write_report
 
     out = write_report(args.data_dir, args.out, args.simulator)
     print(f"wrote {out.markdown}, {out.html} and {len(out.files)} pictures in {out.out_dir}")
@@ -38,7 +38,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_gap(args: argparse.Namespace) -> int:
-    from usi_metric.report import gap_for, print_gap_table
+    from usi_metric.report.write import gap_for, print_gap_table
 
     gap = gap_for(args.data_dir, args.simulator)
     if args.format == "json":

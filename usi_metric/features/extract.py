@@ -17,13 +17,13 @@ The ID lexicon counts every lower-cased run of 6+ letters or digits, so ``thanks
 
 Matching is linear in the length of the text whatever it contains: the three official patterns
 that backtrack badly on crafted text (ID, PUSHBACK, AGENT_MARKUP) go through the proven-equal
-fast paths of :mod:`usi_metric.fastmatch`; every other pattern is used as shipped. Large sets
-are featurized on several processes (:mod:`usi_metric.parallel`) with identical results.
+fast paths of :mod:`usi_metric.features.fastmatch`; every other pattern is used as
+shipped. Large sets are featurized on several processes (:mod:`usi_metric.runtime.parallel`)
+with identical results.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,45 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from usi_metric import fastmatch
-from usi_metric.anchors import anchor_words, may_match, word_runs
-from usi_metric.lexicons import LEXICONS
-from usi_metric.numpy_order import numpy_sum
-
-FEATURE_NAMES: tuple[str, ...] = (
-    "politeness_rate",
-    "short_msg_rate",
-    "formality_rate",
-    "ack_only_rate",
-    "verbosity_cv",
-    "repeat_rate",
-    "id_confuse_rate",
-    "info_frontload",
-    "id_density",
-    "user_words_per_turn",
-    "opening_words",
-    "uncertainty_rate",
-    "certainty_rate",
-    "pushback_q_rate",
-    "clarify_q_rate",
-    "info_q_rate",
-    "emotion_rate",
-    "accusation_rate",
-    "pivot_rate",
-)
-COLUMNS: tuple[str, ...] = FEATURE_NAMES + ("n_turns",)
-
-DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "D1_conv": FEATURE_NAMES[0:7],
-    "D2_info": FEATURE_NAMES[7:11],
-    "D3_clarif": FEATURE_NAMES[11:16],
-    "D4_react": FEATURE_NAMES[16:19],
-}
-
-# Columns reported x100 in a row (section 4): the rate features and info_frontload.
-PERCENT_COLUMNS: frozenset[str] = frozenset(
-    [n for n in FEATURE_NAMES if n.endswith("_rate")] + ["info_frontload"]
-)
+from usi_metric.aggregation.numpy_order import numpy_sum
+from usi_metric.features import fastmatch
+from usi_metric.features.anchors import anchor_words, may_match, word_runs
+from usi_metric.features.lexicons import LEXICONS
+from usi_metric.features.names import COLUMNS
 
 SOURCES = ("human", "llm")
 
@@ -136,33 +102,10 @@ def is_mapping(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
 
 
-def clean_conversation(
-    conversation: Iterable[Mapping[str, Any]], source: str
-) -> list[tuple[str, str]]:
-    """Drop meta messages, strip markup; return ``(role, text)`` of the remaining messages.
+def user_texts(conversation: Iterable[Mapping[str, Any]], source: str) -> tuple[list[str], int]:
+    """``(user texts, number of remaining messages)``: meta messages dropped, markup removed.
 
-    >>> clean_conversation([{"role": "user", "content": "/stop"},
-    ...                     {"role": "user", "content": "hi"}], "human")
-    [('user', 'hi')]
-    """
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    out: list[tuple[str, str]] = []
-    for msg in conversation:
-        if not is_mapping(msg):
-            continue
-        content = _text(msg.get("content"))
-        if is_meta(content, source):
-            continue
-        role = msg.get("role")
-        out.append((role if isinstance(role, str) else "", strip_markup(content)))
-    return out
-
-
-def _user_texts(conversation: Iterable[Mapping[str, Any]], source: str) -> tuple[list[str], int]:
-    """``(user texts, number of remaining messages)``: what ``clean_conversation`` keeps.
-
-    >>> _user_texts([{"role": "user", "content": "a<|tool|>x<|/tool|>"}, "junk",
+    >>> user_texts([{"role": "user", "content": "a<|tool|>x<|/tool|>"}, "junk",
     ...              {"role": "assistant"}, {"content": "###STOP###"}], "llm")
     (['a'], 2)
     """
@@ -215,10 +158,10 @@ _TURN_FIELDS = ("n_words", "words", "max_trigram", "polite", "dash", "ack", "id_
 
 
 def _compute_turn(text: str) -> tuple[Any, ...]:
-    """One user turn's contribution, ``_TURN_FIELDS`` in order (lexicons on the lowered
-    text, the dash on the text itself)."""
+    """One user turn's contribution, ``_TURN_FIELDS`` in order (lexicons and trigram words on
+    the lowered text, the dash on the text itself; lowering never changes the word count)."""
     low = text.lower()
-    words = tuple(text.split())
+    words = tuple(low.split())
     runs = word_runs(low)
     ws = set(runs)
     polite, id_confuse, uncertain, certain, emotion, accuse, pivot = [
@@ -312,19 +255,8 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
     return [values[c] for c in COLUMNS]
 
 
-def user_turn_features(user_texts: list[str], n_turns: int) -> np.ndarray:
-    """The feature vector (``COLUMNS`` order, raw units) of a non-empty list of user turns.
-
-    >>> user_turn_features(["ok", "my id is 123456"], 3)[list(COLUMNS).index("id_density")]
-    np.float64(0.5)
-    """
-    if not user_texts:
-        raise ValueError("user_turn_features needs at least one user turn")
-    return np.array(_session_vector(list(user_texts), n_turns), dtype=float)
-
-
-def _vector_or_none(conversation: Iterable[Mapping[str, Any]], source: str) -> list[float] | None:
-    texts, n = _user_texts(conversation, source)
+def vector_or_none(conversation: Iterable[Mapping[str, Any]], source: str) -> list[float] | None:
+    texts, n = user_texts(conversation, source)
     if not texts:
         return None
     return _session_vector(texts, n)
@@ -336,7 +268,7 @@ def featurize_array(conversation: Iterable[Mapping[str, Any]], source: str) -> n
     >>> featurize_array([{"role": "assistant", "content": "hello"}], "human") is None
     True
     """
-    vec = _vector_or_none(conversation, source)
+    vec = vector_or_none(conversation, source)
     return None if vec is None else np.array(vec, dtype=float)
 
 
@@ -348,64 +280,7 @@ def featurize(
     >>> featurize([{"role": "user", "content": "ok"}])["ack_only_rate"]
     1.0
     """
-    vec = _vector_or_none(conversation, source)
+    vec = vector_or_none(conversation, source)
     if vec is None:
         return None
     return dict(zip(COLUMNS, vec, strict=True))
-
-
-def featurize_rows(
-    conversations: Iterable[Iterable[Mapping[str, Any]]], source: str
-) -> list[list[float] | None]:
-    """One ``COLUMNS`` list (or None) per conversation, in this process.
-
-    The cyclic garbage collector is paused meanwhile: featurizing makes no reference
-    cycles, and collections would otherwise rescan every object the caller holds.
-
-    >>> featurize_rows([[{"role": "user", "content": "hi"}], []], "human")[1] is None
-    True
-    """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        return [_vector_or_none(c, source) for c in conversations]
-    finally:
-        if paused:
-            gc.enable()
-
-
-def rows_to_matrix(rows: list[list[float] | None]) -> tuple[np.ndarray, np.ndarray]:
-    """``(matrix N x len(COLUMNS), mask)`` from ``featurize_rows`` output; None rows are zeros.
-
-    >>> m, ok = rows_to_matrix([[1.0] * len(COLUMNS), None])
-    >>> m.shape, ok.tolist()
-    ((2, 20), [True, False])
-    """
-    zeros = [0.0] * len(COLUMNS)
-    matrix = np.array([zeros if r is None else r for r in rows], dtype=float)
-    matrix = matrix.reshape(len(rows), len(COLUMNS))
-    mask = np.array([r is not None for r in rows], dtype=bool)
-    return matrix, mask
-
-
-def featurize_many(
-    conversations: Iterable[Iterable[Mapping[str, Any]]], source: str,
-    workers: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Featurize many conversations once: ``(matrix N x len(COLUMNS), mask of valid rows)``.
-
-    Rows that yield no features are zeros with ``mask`` False. ``workers``: processes to use
-    (1: this process only); None picks by size (``usi_metric.parallel.auto_workers``: one
-    process for small sets, every core for large ones, ``USI_WORKERS`` overrides). The
-    result is the same whatever the number of processes.
-
-    >>> m, ok = featurize_many([[{"role": "user", "content": "hi"}], []], "human")
-    >>> m.shape, ok.tolist()
-    ((2, 20), [True, False])
-    """
-    from usi_metric import parallel
-
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    return rows_to_matrix(parallel.featurize_rows_parallel(list(conversations), source, workers))

@@ -42,7 +42,7 @@ def load_lexicon_data() -> dict[str, Any]:
     >>> load_lexicon_data()["DASH"]["how"]
     'search'
     """
-    text = resources.files("usi_metric").joinpath("lexicons.json").read_text(encoding="utf-8")
+    text = resources.files("usi_metric").joinpath("data", "lexicons.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -1,7 +1,7 @@
 """Linear-time equivalents of the three official patterns that backtrack badly.
 
-The plain patterns of :mod:`usi_metric.lexicons` stay the definition of the metric. Three of
-them take super-linear time on crafted text with Python's ``re``:
+The plain patterns of :mod:`usi_metric.features.lexicons` stay the definition of the metric.
+Three of them take super-linear time on crafted text with Python's ``re``:
 
 - ``ID`` (findall count): ``\\w+_\\w+_\\d{3,}`` is cubic and ``#?\\w*\\d{5,}\\w*`` and
   ``\\w+@\\w+\\.\\w+`` quadratic in the length of a run of word characters (2 000 underscores
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import re
 
-from usi_metric.anchors import anchor_words, may_match
-from usi_metric.lexicons import LEXICONS
+from usi_metric.features.anchors import anchor_words, may_match
+from usi_metric.features.lexicons import LEXICONS
 
 # The exact pattern texts the fast paths below were derived from and are tested against.
 ID_PATTERN = (

@@ -1,7 +1,7 @@
 """``usi report``: a Markdown + HTML report with pictures of where a simulator is not human.
 
 The report holds (1) the leaderboard with the human ceiling, (2) a radar of the six USI terms,
-(3) the evaluative gap of USI_SPEC.md §9 (:mod:`usi_metric.gap`), (4) the per-feature
+(3) the evaluative gap of USI_SPEC.md §9 (:mod:`usi_metric.report.gap`), (4) the per-feature
 behaviour diagnosis in words and bars, and (5) outcome calibration per difficulty bin.
 
 Scores are those of ``usi leaderboard`` on the same folder: the difficulty is pooled over all
@@ -27,14 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from usi_metric import plots
 from usi_metric.aggregation import dice_similarity
 from usi_metric.aggregation.ece import N_BINS, bin_index
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS, FEATURE_NAMES, PERCENT_COLUMNS
-from usi_metric.gap import SURVEY_FIELDS, evaluative_gap, is_synthetic
 from usi_metric.io import Release, Session, SessionSet, load_release
-from usi_metric.render import HEADERS, fmt_cell
+from usi_metric.report import plots
+from usi_metric.report.gap import SURVEY_FIELDS, evaluative_gap, is_synthetic
+from usi_metric.report.render import HEADERS, fmt_cell
 from usi_metric.scoring import CELL_KEYS, Difficulty, ScoreRow, leaderboard, resolve_difficulty
 
 MAX_RADAR = 12  # small multiples shown; the rest are in the tables

@@ -9,7 +9,7 @@ A simulator session: ``instance_id`` (the task instance it is a run of, e.g. ``a
 ``run`` (1, 2, 3, ...; absent means 1), ``conversation`` (``[{"role", "content"}, ...]``),
 ``reward`` (number or null), ``keep`` (true, false or null; absent means true) and
 ``ece_run`` (null: the same as ``run``; it differs only for the release's odd ids, see
-``usi_metric.evaluate_inputs``). A human session: ``instance_id``, ``annotator`` (1, 2, 3),
+``usi_metric.hf.evaluate_inputs``). A human session: ``instance_id``, ``annotator`` (1, 2, 3),
 ``conversation``, ``reward``, ``keep`` and ``survey`` (the 8 answers as text, or null).
 
 >>> conv = [{"role": "user", "content": "ok"}]
@@ -31,12 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from usi_metric import ids
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.aggregation.usi import DIMENSION_KEYS
 from usi_metric.errors import UsiError
 from usi_metric.features import featurize_many
-from usi_metric.io import Session, SessionSet, SurveySet, load_survey
+from usi_metric.io import Session, SessionSet, SurveySet, ids, load_survey
 from usi_metric.scoring import (
     Difficulty,
     human_ceiling,

@@ -1,7 +1,7 @@
 """The definition of the features written the obvious way: the oracle of the fast path.
 
 ``plain_featurize`` follows USI_SPEC.md sections 2-3 line by line with the plain ``re``
-patterns of ``usi_metric.lexicons``. It is slow (some official patterns backtrack badly on
+patterns of ``usi_metric.features.lexicons``. It is slow (some official patterns backtrack badly on
 crafted text) and is not used to score; the tests and ``make bench`` check that
 ``usi_metric.features`` gives the same floats, and the benchmark's baseline scorer uses it.
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from usi_metric.lexicons import LEXICONS as P
+from usi_metric.features.lexicons import LEXICONS as P
 
 
 def plain_is_meta(content: str, source: str) -> bool:

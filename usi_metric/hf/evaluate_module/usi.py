@@ -2,12 +2,12 @@
 
 How human is an LLM user simulator? (Zhou et al., arXiv:2603.11245.) A thin layer over the
 ``usi-metric`` package: this script declares the inputs and hands them to
-``usi_metric.evaluate_metric``; every number is computed there, by ``usi_metric.scoring``.
+``usi_metric.hf.evaluate_metric``; every number is computed there, by ``usi_metric.scoring``.
 """
 
 import evaluate
 
-from usi_metric.evaluate_metric import compute_usi, metric_features, prepare_rows
+from usi_metric.hf.evaluate_metric import compute_usi, metric_features, prepare_rows
 
 _CITATION = """\
 @misc{zhou2026sim2real,
@@ -51,8 +51,8 @@ Returns:
     usi_metric.errors.UsiError.
 Examples:
     >>> import evaluate
-    >>> from usi_metric.evaluate_inputs import evaluate_inputs
-    >>> from usi_metric.evaluate_metric import evaluate_module_path
+    >>> from usi_metric.hf.evaluate_inputs import evaluate_inputs
+    >>> from usi_metric.hf.evaluate_metric import evaluate_module_path
     >>> from usi_metric.samples import sample_release_dir
     >>> usi = evaluate.load(evaluate_module_path())
     >>> kwargs = evaluate_inputs(sample_release_dir(), "synth-terse")  # SYNTHETIC data

@@ -1,16 +1,13 @@
-"""Work on several processes, with the results of one process.
+"""A generic pool of forked worker processes, with the results of one process.
 
-``map_parallel`` shares independent calls out over a pool of forked workers (this process
-takes the first share) and puts the results back in order. Two users: a large set of
-conversations is cut into contiguous chunks featurized side by side
-(``featurize_rows_parallel``: the same rows, float for float), and a large release is read
-whole file by whole file (``usi_metric.io``). Small work stays in this process;
-``USI_WORKERS`` (an integer >= 1) overrides the automatic choice.
+``map_parallel`` shares independent calls out over the workers (this process takes the first
+share) and puts the results back in order. It knows nothing of what it runs: its users cut
+their own work (``features.batch`` featurizes contiguous chunks of conversations;
+``io.release`` reads whole files). Small work stays in this process; ``USI_WORKERS`` (an
+integer >= 1) overrides the automatic choice.
 
->>> conv = [{"role": "user", "content": "thanks, my id is 123456"}]
->>> featurize_rows_parallel([conv] * 3, "llm", workers=2) == featurize_rows_parallel(
-...     [conv] * 3, "llm", workers=1)
-True
+>>> map_parallel(pow, [(2, 3), (3, 2), (5, 1)], workers=2)
+[8, 9, 5]
 """
 
 from __future__ import annotations
@@ -25,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from usi_metric.errors import UsiError
-from usi_metric.features import featurize_rows
 
 ENV_WORKERS = "USI_WORKERS"
 AUTO_MIN_SESSIONS = 256  # below this many conversations, one process is faster
@@ -261,27 +257,6 @@ def share_out(costs: Sequence[float], parts: int) -> list[list[int]]:
 
 def _map_share(func: Any, arg_tuples: list[tuple[Any, ...]]) -> list[Any]:
     return [func(*args) for args in arg_tuples]
-
-
-def featurize_rows_parallel(
-    conversations: Sequence[Conversation], source: str, workers: int | None = None
-) -> list[list[float] | None]:
-    """``features.featurize_rows`` on ``workers`` processes (None: ``auto_workers``).
-
-    The set is cut into one contiguous chunk per process (``map_parallel``); the rows come
-    back in input order and are equal to the one-process result. If a chunk cannot be sent
-    to a worker (not picklable) or a worker dies, this process does the work.
-    """
-    n = len(conversations)
-    if workers is None:
-        workers = auto_workers(n)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
-    workers = min(workers, n)
-    if workers <= 1:
-        return featurize_rows(conversations, source)
-    chunks = [(list(c), source) for c in split_evenly(conversations, workers)]
-    return [row for rows in map_parallel(featurize_rows, chunks, workers) for row in rows]
 
 
 def worker_pids() -> list[int]:

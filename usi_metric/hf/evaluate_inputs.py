@@ -24,7 +24,7 @@ from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.errors import UsiError
-from usi_metric.evaluate_metric import row_task
+from usi_metric.hf.evaluate_metric import row_task
 from usi_metric.io import Release, SessionSet, SurveySet, load_release, simulator_name
 from usi_metric.scoring import resolve_difficulty
 

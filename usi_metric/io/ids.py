@@ -16,12 +16,12 @@ DOMAINS: tuple[str, ...] = ("airline", "retail")
 _ID_RE = re.compile(r"(airline|retail)_(\d+)(?:_(\d+))?")
 _BATCH_SUFFIXES = {"_ann2": 2, "_ann3": 3}
 _RUN_SUFFIXES = ("_1", "_2", "_3")
-MULTI_RUN_THRESHOLD = 170
 OTHER_RUN = "0"
 
 
 def task_key(instance_id: str) -> str:
-    """``{domain}_{index}`` taken from the start of the id; other domains keep the whole id.
+    """``{domain}_{index}`` taken from the start of an airline/retail id; any other id is
+    kept whole (pass it a base id: see ``human_task_key`` and ``simulator_keys``).
 
     >>> task_key("retail_12_3"), task_key("telecom_4")
     ('retail_12', 'telecom_4')
@@ -76,13 +76,45 @@ def split_run(instance_id: str, multi_run: bool) -> tuple[str, str]:
 
     >>> split_run("retail_12_2", True), split_run("retail_12", True)
     (('2', 'retail_12'), ('0', 'retail_12'))
-    >>> split_run("retail_12_2", False)
-    ('1', 'retail_12_2')
+    >>> split_run("retail_12_2", False), split_run("telecom_4_3", True), split_run("telecom_4", True)
+    (('1', 'retail_12_2'), ('3', 'telecom_4'), ('0', 'telecom_4'))
     """
     if not multi_run:
         return "1", instance_id
     key = task_key(instance_id)
+    if key == instance_id and _ID_RE.match(instance_id) is None:
+        # another domain: the last ``_N`` is the run when what is left is still a task id
+        # (``telecom_4_2`` -> run 2 of ``telecom_4``; ``telecom_4`` has no run suffix)
+        head, _, _ = instance_id.rpartition("_")
+        key = head if "_" in head else instance_id
     rest = instance_id[len(key) :] if instance_id.startswith(key) else ""
     if key != instance_id and rest in _RUN_SUFFIXES:
         return rest[1:], key
     return OTHER_RUN, instance_id
+
+
+def human_task_key(instance_id: str) -> str:
+    """Task key of a human id: the task key of its base id (any domain).
+
+    >>> human_task_key("airline_7_ann2"), human_task_key("telecom_4_ann2")
+    ('airline_7', 'telecom_4')
+    """
+    return task_key(human_base_id(instance_id))
+
+
+def simulator_keys(instance_id: str, multi_run: bool) -> tuple[str, str, str, int]:
+    """``(run key, base id, task key, ECE run index)`` of a simulator id.
+
+    The run key and base id follow the file-size rule (``split_run``). For airline and retail
+    the task key and ECE run index come from the id itself, whatever the file size (the
+    paper's scorer); any other domain takes both from the run split.
+
+    >>> simulator_keys("retail_12_2", True), simulator_keys("retail_12_2", False)
+    (('2', 'retail_12', 'retail_12', 2), ('1', 'retail_12_2', 'retail_12', 2))
+    >>> simulator_keys("telecom_4_2", True), simulator_keys("telecom_4_2", False)
+    (('2', 'telecom_4', 'telecom_4', 2), ('1', 'telecom_4_2', 'telecom_4_2', 1))
+    """
+    run, base = split_run(instance_id, multi_run)
+    if _ID_RE.match(instance_id) is not None:
+        return run, base, task_key(instance_id), ece_run_index(instance_id)
+    return run, base, base, int(run) if run in ("1", "2", "3") and multi_run else 1

@@ -1,0 +1,1 @@
+"""Hugging Face integration: the ``evaluate`` metric and the inputs it takes."""

@@ -1,0 +1,125 @@
+"""The sessions a score is made of: one entry of a release file, featurized once.
+
+>>> s = Session("airline_7_ann2", "airline_7", "airline_7", "2", 0, 1.0, True, (), {})
+>>> s.kept, s.success
+(True, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from usi_metric.errors import UsiError
+from usi_metric.features.batch import featurize_many
+from usi_metric.features.names import COLUMNS
+from usi_metric.io import ids
+
+
+@dataclass(frozen=True)
+class Session:
+    """One conversation of the release, with what the metric needs of its entry."""
+
+    instance_id: str
+    base_id: str  # human id without _annN; simulator id without its run suffix
+    task_key: str
+    group: str  # human: batch "1".."3"; simulator: run key of the file-size rule
+    ece_run: int  # simulator: run index for ECE (third number, else 1); human: 0
+    reward: float | None
+    keep: bool | None  # None is JSON null; an absent keep is True
+    conversation: tuple[Mapping[str, Any], ...]
+    survey: Mapping[str, Any]
+
+    @property
+    def kept(self) -> bool:
+        """Counted in rows and human rewards: ``keep`` true or absent (null is out)."""
+        return self.keep is True
+
+    @property
+    def success(self) -> int:
+        """1 when ``reward > 0``, else 0 (a missing or null reward counts 0)."""
+        return 1 if self.reward is not None and self.reward > 0 else 0
+
+
+@dataclass
+class SessionSet:
+    """The sessions of one file, featurized once: ``features[i]`` belongs to ``sessions[i]``."""
+
+    name: str
+    source: str  # "human" or "llm"
+    path: str
+    sessions: list[Session]
+    features: np.ndarray = field(repr=False)
+    has_features: np.ndarray = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+
+@dataclass
+class SurveySet:
+    """A ``survey_comparable_*.json`` file: ``{id: survey}`` in the file's own order."""
+
+    name: str
+    path: str
+    surveys: dict[str, Mapping[str, Any]]
+
+
+@dataclass
+class Release:
+    """A release folder: humans, simulators (sorted by name), their surveys, bad files."""
+
+    root: str
+    humans: SessionSet
+    simulators: dict[str, SessionSet]
+    surveys: dict[str, SurveySet]
+    human_eval: SurveySet | None
+    problems: list[UsiError] = field(default_factory=list)
+
+
+def human_session(instance_id: str, fields: Mapping[str, Any]) -> Session:
+    """A human session from a checked entry (``validate.check_entry``'s fields).
+
+    >>> human_session("telecom_4_ann2", {"reward": 1.0}).task_key
+    'telecom_4'
+    """
+    return Session(
+        instance_id=instance_id, base_id=ids.human_base_id(instance_id),
+        task_key=ids.human_task_key(instance_id), group=str(ids.human_batch(instance_id)),
+        ece_run=0, reward=fields.get("reward"), keep=fields.get("keep", True),
+        conversation=tuple(fields.get("conversation", ())), survey=fields.get("survey", {}))
+
+
+def simulator_session(instance_id: str, fields: Mapping[str, Any], *, multi_run: bool = False,
+                      run: int | None = None) -> Session:
+    """A simulator session from a checked entry. Without ``run`` the id says the run (the
+    release rule: ``ids.simulator_keys``); with ``run`` (a results file that numbers its runs)
+    the id is the task's id as it is.
+
+    >>> simulator_session("retail_12_2", {}, multi_run=True).group
+    '2'
+    >>> simulator_session("retail_12", {}, run=3).ece_run
+    3
+    """
+    if run is None:
+        group, base, task, ece_run = ids.simulator_keys(instance_id, multi_run)
+    else:
+        group, base, ece_run = str(run), instance_id, run
+        task = ids.simulator_keys(instance_id, False)[2]
+    return Session(
+        instance_id=instance_id, base_id=base, task_key=task, group=group, ece_run=ece_run,
+        reward=fields.get("reward"), keep=fields.get("keep", True),
+        conversation=tuple(fields.get("conversation", ())), survey=fields.get("survey", {}))
+
+
+def build_set(name: str, source: str, path: str, sessions: list[Session],
+           workers: int | None = None, conversations: bool = True) -> SessionSet:
+    matrix, mask = featurize_many((s.conversation for s in sessions), source, workers)
+    if not conversations:  # featurized: the texts are no longer needed
+        sessions = [replace(s, conversation=()) for s in sessions]
+    assert matrix.shape[1] == len(COLUMNS)
+    return SessionSet(name=name, source=source, path=path, sessions=sessions,
+                      features=matrix, has_features=mask)

@@ -1,0 +1,1 @@
+"""The machine around the math: worker processes, garbage-collector pauses, safe output."""

@@ -1,0 +1,70 @@
+"""Where the Eval draws happen (USI_SPEC.md §7): a survey file against the humans' answers.
+
+A judge answer that is missing or not an option is filled by a seeded draw, so the ORDER in
+which entries are visited decides which entry gets which draw. Simulators: one generator
+(seed 42) for batch 1, 2, 3 in turn, entries in sorted order of the BASE id
+(``airline_1`` < ``airline_10`` < ``airline_2``, as strings). The human ceiling: one
+generator, the second human's file in its own order.
+
+>>> from usi_metric.io import SurveySet
+>>> survey_batches(SurveySet("x", "x.json", {"airline_10_ann2": {}, "airline_1": {}}))[2]
+{'airline_10': {}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from usi_metric.aggregation import MeanStd, agreement, mean_std
+from usi_metric.io import SessionSet, SurveySet
+from usi_metric.io.ids import human_base_id, human_batch
+
+EVAL_SEED = 42
+BATCHES = (1, 2, 3)
+
+
+def survey_batches(survey: SurveySet) -> dict[int, dict[str, Mapping[str, Any]]]:
+    """Split a survey file into batches 1..3 by the ``_ann2`` / ``_ann3`` suffixes,
+    each keyed by base id (the id without the suffix)."""
+    out: dict[int, dict[str, Mapping[str, Any]]] = {b: {} for b in BATCHES}
+    for iid, answers in survey.surveys.items():
+        out[human_batch(iid)][human_base_id(iid)] = answers
+    return out
+
+
+def simulator_eval(survey: SurveySet | None, humans: SessionSet) -> tuple[MeanStd | None,
+                                                                          list[float]]:
+    """A simulator's Eval: (mean, std) over batch scores, and the batch scores."""
+    if survey is None:
+        return None, []
+    rng = np.random.default_rng(EVAL_SEED)
+    by_batch = survey_batches(survey)
+    batch_scores: list[float] = []
+    for b in BATCHES:
+        kept = {s.base_id: s for s in humans.sessions if s.group == str(b) and s.kept}
+        scores = []
+        for base in sorted(set(kept) & set(by_batch[b])):
+            a = agreement(kept[base].survey, by_batch[b][base], rng)
+            if a is not None:
+                scores.append(a)
+        if scores:
+            batch_scores.append(float(np.mean(scores)))
+    return mean_std(batch_scores), batch_scores
+
+
+def human_eval(human_eval_set: SurveySet | None, humans: SessionSet) -> MeanStd | None:
+    """The ceiling's Eval: batch 1's kept entries against the second human, file order."""
+    if human_eval_set is None:
+        return None
+    rng = np.random.default_rng(EVAL_SEED)
+    kept = {s.instance_id: s for s in humans.sessions if s.group == "1" and s.kept}
+    scores = []
+    for iid, answers in human_eval_set.surveys.items():
+        if iid in kept:
+            a = agreement(kept[iid].survey, answers, rng)
+            if a is not None:
+                scores.append(a)
+    return mean_std(scores)
