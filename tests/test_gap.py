@@ -22,11 +22,11 @@ from usi_metric.report.gap import (
     SuccessRate,
     evaluative_gap,
     field_gap,
+    gap_for,
     gap_json,
     judged_successful,
     reward_vs_judgement,
 )
-from usi_metric.report.write import gap_for
 
 
 def approx(x: float) -> object:

@@ -13,8 +13,9 @@ import pytest
 from usi_metric.aggregation import MeanStd
 from usi_metric.cli import main
 from usi_metric.report import plots
+from usi_metric.report.diagnosis import feature_diagnosis
 from usi_metric.report.gap import SURVEY_FIELDS
-from usi_metric.report.write import feature_diagnosis, ratio_words
+from usi_metric.report.wording import ratio_words
 from usi_metric.samples import sample_release_dir
 
 SAMPLE = sample_release_dir()

@@ -29,16 +29,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no teleme
 from usi_metric.errors import UsiError  # noqa: E402
 from usi_metric.io import Release, load_release, load_simulator, load_survey  # noqa: E402
 from usi_metric.report import plots  # noqa: E402
-from usi_metric.report.gap import is_synthetic  # noqa: E402
+from usi_metric.report.diagnosis import feature_diagnosis, mean_batch_rows  # noqa: E402
 from usi_metric.report.render import HEADERS, fmt_cell  # noqa: E402
-from usi_metric.report.write import (  # noqa: E402
-    FEATURE_LABELS,
-    SYNTHETIC_NOTE,
-    feature_diagnosis,
-    fmt_feature,
-    mean_batch_rows,
-)
-from usi_metric.samples import sample_release_dir  # noqa: E402
+from usi_metric.report.wording import FEATURE_LABELS, fmt_feature  # noqa: E402
+from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic, sample_release_dir  # noqa: E402
 from usi_metric.scoring import (  # noqa: E402
     CELL_KEYS,
     Difficulty,
@@ -70,7 +64,7 @@ def data_dir() -> Path:
 
 def data_note(path: Path) -> str:
     """A Markdown line naming the release; loud when it is the synthetic sample."""
-    if is_synthetic(str(path.resolve())):
+    if is_synthetic(path):
         return f"**{SYNTHETIC_NOTE}** (release: `{path.name}`)"
     return f"Release folder: `{path}`"
 

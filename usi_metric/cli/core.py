@@ -12,6 +12,7 @@ from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS
 from usi_metric.io import HUMAN_FILE, load_humans, load_release, load_simulator, load_survey
 from usi_metric.report.render import print_rows
+from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 from usi_metric.scoring import (
     human_ceiling,
     leaderboard,
@@ -57,9 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _caption(data_dir: str) -> str:
-    if "synthetic" in str(Path(data_dir).resolve()).lower():
-        return "SYNTHETIC sample release: these are not the paper's numbers."
-    return ""
+    return SYNTHETIC_NOTE if is_synthetic(data_dir) else ""
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:

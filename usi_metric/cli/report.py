@@ -38,7 +38,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_gap(args: argparse.Namespace) -> int:
-    from usi_metric.report.write import gap_for, print_gap_table
+    from usi_metric.report.gap import gap_for
+    from usi_metric.report.render import print_gap_table
 
     gap = gap_for(args.data_dir, args.simulator)
     if args.format == "json":

@@ -18,7 +18,7 @@ from usi_metric.io.layout import (
     survey_name,
 )
 from usi_metric.io.release import load_humans, load_release, load_simulator, load_survey
-from usi_metric.io.sessions import Release, Session, SessionSet, SurveySet
+from usi_metric.io.sessions import Release, Session, SessionSet, SurveySet, select_simulators
 
 __all__ = [
     "HUMAN_EVAL_NAME",
@@ -36,6 +36,7 @@ __all__ = [
     "load_simulator",
     "load_survey",
     "read_json",
+    "select_simulators",
     "release_files",
     "simulator_name",
     "survey_name",

@@ -76,8 +76,10 @@ def split_run(instance_id: str, multi_run: bool) -> tuple[str, str]:
 
     >>> split_run("retail_12_2", True), split_run("retail_12", True)
     (('2', 'retail_12'), ('0', 'retail_12'))
-    >>> split_run("retail_12_2", False), split_run("telecom_4_3", True), split_run("telecom_4", True)
-    (('1', 'retail_12_2'), ('3', 'telecom_4'), ('0', 'telecom_4'))
+    >>> split_run("retail_12_2", False), split_run("telecom_4_3", True)
+    (('1', 'retail_12_2'), ('3', 'telecom_4'))
+    >>> split_run("telecom_4", True)
+    ('0', 'telecom_4')
     """
     if not multi_run:
         return "1", instance_id

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -123,3 +123,15 @@ def build_set(name: str, source: str, path: str, sessions: list[Session],
     assert matrix.shape[1] == len(COLUMNS)
     return SessionSet(name=name, source=source, path=path, sessions=sessions,
                       features=matrix, has_features=mask)
+
+
+def select_simulators(release: Release, simulators: Sequence[str] | None) -> list[str]:
+    """The simulator names asked for, checked against the release (default: all of them)."""
+    if not simulators:
+        return list(release.simulators)
+    missing = [n for n in simulators if n not in release.simulators]
+    if missing:
+        have = ", ".join(release.simulators) or "none"
+        raise UsiError(f"no simulator {missing[0]!r} in the release (have: {have})",
+                       file=release.root)
+    return list(dict.fromkeys(simulators))

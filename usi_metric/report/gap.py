@@ -52,7 +52,16 @@ from pathlib import Path
 from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_SCALES, answer_text, normalised_answer
-from usi_metric.io import Release, Session, SessionSet, SurveySet
+from usi_metric.io import (
+    Release,
+    Session,
+    SessionSet,
+    SurveySet,
+    load_release,
+    select_simulators,
+)
+from usi_metric.samples import is_synthetic
+from usi_metric.scoring.difficulty import outcome_sessions
 
 SURVEY_FIELDS: tuple[str, ...] = tuple(SURVEY_SCALES)
 SUCCESS_ANSWER = "Yes - Task completed"
@@ -152,13 +161,13 @@ class SuccessRate:
 
 def simulator_success(sim: SessionSet) -> SuccessRate:
     """Every run's sessions except ``keep: false``; success is ``reward > 0``."""
-    used = [s for s in sim.sessions if s.keep is not False]
+    used = outcome_sessions(sim)
     return SuccessRate(sum(s.success for s in used), len(used))
 
 
 def human_success(humans: SessionSet) -> SuccessRate:
     """The kept human sessions of all batches; success is ``reward > 0``."""
-    used = [s for s in humans.sessions if s.kept]
+    used = outcome_sessions(humans)
     return SuccessRate(sum(s.success for s in used), len(used))
 
 
@@ -255,15 +264,6 @@ def simulator_gap(sim: SessionSet, humans: SessionSet, survey: SurveySet | None,
                         "inflation_pp": success_inflation(sim_rate, human_rate)}}
 
 
-def is_synthetic(path: str) -> bool:
-    """A release is the bundled synthetic sample when its path says so.
-
-    >>> is_synthetic("usi_metric/samples/synthetic_tau_usi"), is_synthetic("/data/tau-usi")
-    (True, False)
-    """
-    return "synthetic" in str(path).lower()
-
-
 def evaluative_gap(release: Release, simulators: Sequence[str] | None = None) -> dict[str, Any]:
     """The whole §9 gap of a release as a JSON-ready dict (no NaN; missing is None).
 
@@ -272,7 +272,7 @@ def evaluative_gap(release: Release, simulators: Sequence[str] | None = None) ->
     names = list(simulators) if simulators is not None else list(release.simulators)
     h_rate = human_success(release.humans)
     return {
-        "synthetic": is_synthetic(str(Path(release.root).resolve())),
+        "synthetic": is_synthetic(release.root),
         "humans": {"success": h_rate.as_dict()},
         "reward_vs_judgement": reward_vs_judgement(release.humans.sessions).as_dict(),
         "simulators": [simulator_gap(release.simulators[n], release.humans,
@@ -283,3 +283,10 @@ def evaluative_gap(release: Release, simulators: Sequence[str] | None = None) ->
 def gap_json(gap: Mapping[str, Any]) -> str:
     """Stable JSON text: sorted keys, simulators in the given order, NaN refused."""
     return json.dumps(gap, sort_keys=True, indent=2, allow_nan=False)
+
+
+def gap_for(data_dir: str | Path, simulators: Sequence[str] | None = None) -> dict[str, Any]:
+    """The evaluative gap of a release folder, reading only the simulators asked for."""
+    release = load_release(data_dir, only=list(simulators) if simulators else None)
+    names = select_simulators(release, simulators)
+    return evaluative_gap(release, names)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from usi_metric.aggregation import MeanStd
+from usi_metric.report.wording import fmt_num, fmt_share, survey_table_rows
+from usi_metric.samples import SYNTHETIC_NOTE
 from usi_metric.scoring import CELL_KEYS, ScoreRow, rows_json
 
 HEADERS = {"D1_conv": "D1 conv", "D2_info": "D2 info", "D3_clarif": "D3 clarif",
@@ -62,3 +65,39 @@ def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = ""
         style = "italic" if r.kind == "human" else None
         table.add_row(r.name, *(fmt_cell(r.cells.get(k), k) for k in CELL_KEYS), style=style)
     Console(width=max(110, Console().width)).print(table)
+
+
+def print_gap_table(gap: dict[str, Any]) -> None:
+    """Print the evaluative gap as rich tables on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(100, Console().width))
+    if gap["synthetic"]:
+        console.print(SYNTHETIC_NOTE, style="bold")
+    t = Table(title="Success inflation (reward > 0)", title_justify="left")
+    for c in ("simulator", "with simulator %", "with humans %", "inflation pp", "sessions"):
+        t.add_column(c, justify="left" if c == "simulator" else "right")
+    for s in gap["simulators"]:
+        su = s["success"]
+        t.add_row(s["name"], fmt_num(su["simulator"]["success_pct"], ".1f"),
+                  fmt_num(su["human"]["success_pct"], ".1f"), fmt_num(su["inflation_pp"], "+.1f"),
+                  f"{su['simulator']['n_sessions']} / {su['human']['n_sessions']}")
+    console.print(t)
+    for s in gap["simulators"]:
+        if s["survey"] is None:
+            continue
+        t = Table(title=f"Survey: {s['name']} vs humans ({s['survey']['n_covered']} sessions)",
+                  title_justify="left")
+        for c in ("field", "sim mean", "human mean", "over-est. % of scale", "n sim / human"):
+            t.add_column(c, justify="left" if c == "field" else "right")
+        for r in survey_table_rows(s["survey"]["fields"]):
+            t.add_row(*r)
+        console.print(t)
+    rj = gap["reward_vs_judgement"]
+    console.print("Reward 0 but judged successful by the human: " + fmt_share(
+        rj["reward0_judged_success"], rj["n_reward0_judged_success"], rj["n_reward0"]))
+    console.print("Reward 1 but judged unsuccessful by the human: " + fmt_share(
+        rj["reward1_judged_failure"], rj["n_reward1_judged_failure"], rj["n_reward1"]))
+    console.print(f"({rj['n_without_answer']} kept human sessions without a valid "
+                  "task_success answer left out)")

@@ -20,7 +20,7 @@ from typing import Any
 from usi_metric.aggregation import difficulty_from_samples
 from usi_metric.aggregation.ece import MIN_SAMPLES
 from usi_metric.errors import UsiError
-from usi_metric.io import Release, SessionSet, load_simulator, read_json
+from usi_metric.io import Release, Session, SessionSet, load_simulator, read_json
 
 PUBLISHED = "published"
 PUBLISHED_FILE = "published_difficulty.json"
@@ -51,12 +51,22 @@ class Difficulty:
         return len(tasks & set(self.values)), len(tasks)
 
 
+def outcome_sessions(sset: SessionSet) -> list[Session]:
+    """The sessions whose reward counts in outcome statistics (the one home of this rule).
+
+    Humans: the kept sessions (``keep`` true or absent; ``keep: null`` is out). Simulators:
+    every run's sessions except ``keep: false`` (``keep: null`` still counts, the paper's
+    scorer).
+    """
+    if sset.source == "human":
+        return [s for s in sset.sessions if s.kept]
+    return [s for s in sset.sessions if s.keep is not False]
+
+
 def run_reward_maps(sim: SessionSet) -> dict[int, dict[str, int]]:
-    """``{run index: {task: success}}``; only ``keep: false`` is dropped (null still counts)."""
+    """``{run index: {task: success}}`` of a simulator; the last entry of a task wins."""
     maps: dict[int, dict[str, int]] = {}
-    for s in sim.sessions:
-        if s.keep is False:
-            continue
+    for s in outcome_sessions(sim):
         maps.setdefault(s.ece_run, {})[s.task_key] = s.success
     return dict(sorted(maps.items()))
 
@@ -64,7 +74,7 @@ def run_reward_maps(sim: SessionSet) -> dict[int, dict[str, int]]:
 def human_reward_map(humans: SessionSet, batch: int) -> dict[str, int]:
     """``{task: success}`` of a human batch's kept sessions (``keep: null`` is left out)."""
     g = str(batch)
-    return {s.task_key: s.success for s in humans.sessions if s.group == g and s.kept}
+    return {s.task_key: s.success for s in outcome_sessions(humans) if s.group == g}
 
 
 def pooled_difficulty(sims: Iterable[SessionSet], source: str = "self-pooled") -> Difficulty:
