@@ -20,6 +20,7 @@ from usi_metric.scoring import (
     resolve_difficulty,
     score_simulator,
 )
+from usi_metric.scoring.explain import no_usi_reason, sim_tasks, yardstick, yardstick_line
 
 FORMATS = ("table", "json", "csv")
 
@@ -29,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("leaderboard", help="score every simulator of a release folder")
     p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
     p.add_argument("--difficulty", default="self",
-                   help="'self' (pooled over the simulators scored; default) or MAP.json")
+                   help="the ECE yardstick: 'self' (pooled over the simulators scored, as the "
+                   "paper's table; default), 'published' (the paper's frozen map) or MAP.json")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_leaderboard)
 
@@ -37,9 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("runs", help="the simulator's runs: {id: entry} or {\"results\": [...]}")
     p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
     p.add_argument("--survey", help="the simulator's survey answers on the human sessions")
-    p.add_argument("--difficulty", default="release",
-                   help="'release' (pooled over the release's simulators; default), "
-                   "'self' (over this simulator alone) or MAP.json")
+    p.add_argument("--difficulty", default="published",
+                   help="the ECE yardstick: 'published' (the paper's frozen per-task "
+                   "difficulty of its 31 simulators, so the USI is comparable with the "
+                   "published table; default), 'release' (pooled over the release's "
+                   "simulators), 'self' (over this simulator alone) or MAP.json")
     p.add_argument("--label", help="name to show (default: from the file name)")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_score)
@@ -63,8 +67,12 @@ def _caption(data_dir: str) -> str:
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     release = load_release(args.data_dir, strict=False, conversations=False)
-    rows = leaderboard(release, args.difficulty)
-    print_rows(rows, args.format, f"USI leaderboard: {args.data_dir}", _caption(args.data_dir))
+    diff = resolve_difficulty(release, args.difficulty)
+    rows = leaderboard(release, diff)
+    tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
+    y = yardstick(diff, tasks)
+    print_rows(rows, args.format, f"USI leaderboard: {args.data_dir}", _caption(args.data_dir),
+               extra={"difficulty": y}, notes=[yardstick_line(y)])
     for problem in release.problems:
         print(f"usi: error: {problem} (left out of the table)", file=sys.stderr)
     return 2 if release.problems else 0
@@ -79,17 +87,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     else:
         diff = resolve_difficulty(release, args.difficulty)
     row = score_simulator(sim, release.humans, diff, survey)
-    if all(b.dims is None for b in row.batches):
-        raise UsiError("no kept session matches a kept human session id", file=args.runs)
-    if row.cells["ece"] is None:
-        raise UsiError(
-            f"no task has a difficulty from the reference ({diff.source}: a task needs >= 10 "
-            "pooled simulator samples), so there is no ECE and no USI; freeze a map with "
-            "'usi difficulty --data-dir DIR -o MAP.json' and pass '--difficulty MAP.json'",
-            file=args.runs)
+    reason = no_usi_reason(row, diff, sim, "pass '--difficulty published', '--difficulty "
+                           "release' or '--difficulty MAP.json'")
+    if reason is not None:
+        raise UsiError(reason, file=args.runs)
     rows = [human_ceiling(release.humans, diff, release.human_eval), row]
+    y = yardstick(diff, sim_tasks(sim))
     print_rows(rows, args.format, f"USI of {sim.name} against {args.data_dir}",
-               _caption(args.data_dir))
+               _caption(args.data_dir), extra={"difficulty": y}, notes=[yardstick_line(y)])
     return 0
 
 

@@ -36,14 +36,16 @@ from usi_metric.aggregation.usi import DIMENSION_KEYS
 from usi_metric.errors import UsiError
 from usi_metric.features import featurize_many
 from usi_metric.io import Session, SessionSet, SurveySet, ids, load_survey
+from usi_metric.io.validate import tname
 from usi_metric.scoring import (
     Difficulty,
     human_ceiling,
     load_difficulty_map,
     pooled_difficulty,
-    run_reward_maps,
     score_simulator,
 )
+from usi_metric.scoring.difficulty import PUBLISHED, map_values, published_difficulty
+from usi_metric.scoring.explain import no_usi_reason, sim_tasks, yardstick
 
 SIM_FIELDS = ("instance_id", "run", "ece_run", "conversation", "reward", "keep")
 HUMAN_FIELDS = ("instance_id", "annotator", "conversation", "reward", "keep", "survey")
@@ -99,23 +101,19 @@ def metric_features() -> Any:
 # ----------------------------------------------------------------------------- checking
 
 
-def _tname(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 def _rows(value: Any, what: str) -> list[Any]:
     if value is None:
         raise UsiError(f"{what} is missing: give one row per task (a list of sessions)",
                        field=what)
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
-        raise UsiError(f"must be a list of rows (one per task), got {_tname(value)}",
+        raise UsiError(f"must be a list of rows (one per task), got {tname(value)}",
                        field=what)
     return list(value)
 
 
 def _sessions(value: Any, where: str) -> list[Any]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
-        raise UsiError(f"a row must be a list of sessions, got {_tname(value)}", field=where)
+        raise UsiError(f"a row must be a list of sessions, got {tname(value)}", field=where)
     return list(value)
 
 
@@ -133,32 +131,32 @@ def _common(s: Mapping[str, Any], where: str, iid: str) -> dict[str, Any]:
         raise UsiError("missing field", id=iid, field=f"{where}.conversation")
     conv = s["conversation"]
     if isinstance(conv, str | bytes | Mapping) or not isinstance(conv, Sequence):
-        raise UsiError(f"must be a list of messages, got {_tname(conv)}",
+        raise UsiError(f"must be a list of messages, got {tname(conv)}",
                        id=iid, field=f"{where}.conversation")
     messages = []
     for k, msg in enumerate(conv):
         at = f"{where}.conversation[{k}]"
         if not isinstance(msg, Mapping):
-            raise UsiError(f"message must be an object, got {_tname(msg)}", id=iid, field=at)
+            raise UsiError(f"message must be an object, got {tname(msg)}", id=iid, field=at)
         role, content = msg.get("role"), msg.get("content")
         if not isinstance(role, str):
-            raise UsiError(f"role must be a string, got {_tname(role)}", id=iid,
+            raise UsiError(f"role must be a string, got {tname(role)}", id=iid,
                            field=f"{at}.role")
         if content is not None and not isinstance(content, str):
-            raise UsiError(f"content must be a string or null, got {_tname(content)}",
+            raise UsiError(f"content must be a string or null, got {tname(content)}",
                            id=iid, field=f"{at}.content")
         messages.append({"role": role, "content": content})
     reward = s.get("reward")
     if reward is not None:
         if isinstance(reward, bool) or not isinstance(reward, numbers.Real):
-            raise UsiError(f"must be a number or null, got {_tname(reward)}",
+            raise UsiError(f"must be a number or null, got {tname(reward)}",
                            id=iid, field=f"{where}.reward")
         reward = float(reward)
         if not math.isfinite(reward):
             raise UsiError("must be a finite number", id=iid, field=f"{where}.reward")
     keep = s.get("keep", True)
     if keep is not None and not isinstance(keep, bool | np.bool_):
-        raise UsiError(f"must be true, false or null, got {_tname(keep)}",
+        raise UsiError(f"must be true, false or null, got {tname(keep)}",
                        id=iid, field=f"{where}.keep")
     return {"conversation": messages, "reward": reward,
             "keep": None if keep is None else bool(keep)}
@@ -166,7 +164,7 @@ def _common(s: Mapping[str, Any], where: str, iid: str) -> dict[str, Any]:
 
 def _instance_id(s: Any, where: str) -> str:
     if not isinstance(s, Mapping):
-        raise UsiError(f"a session must be an object, got {_tname(s)}", field=where)
+        raise UsiError(f"a session must be an object, got {tname(s)}", field=where)
     iid = s.get("instance_id")
     if not isinstance(iid, str) or not iid:
         raise UsiError(f"needs the task instance id (a non-empty string), got {iid!r}",
@@ -181,7 +179,7 @@ def _answer(value: Any, where: str, iid: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise UsiError(f"must be the answer text or null, got {_tname(value)}",
+        raise UsiError(f"must be the answer text or null, got {tname(value)}",
                        id=iid, field=where)
     return value
 
@@ -221,7 +219,7 @@ def check_human_session(s: Any, where: str) -> dict[str, Any]:
     if survey is not None:
         if not isinstance(survey, Mapping):
             raise UsiError(f"must be an object of the 8 survey answers or null, got "
-                           f"{_tname(survey)}", id=iid, field=f"{where}.survey")
+                           f"{tname(survey)}", id=iid, field=f"{where}.survey")
         survey = {f: _answer(survey.get(f), f"{where}.survey.{f}", iid) for f in SURVEY_FIELDS}
     return {"instance_id": iid, "annotator": annotator, **_common(s, where, iid),
             "survey": survey}
@@ -351,27 +349,22 @@ def rows_to_session_sets(preds: list[Row], refs: list[Row]) -> tuple[SessionSet,
 
 
 def _difficulty(value: Any, sim: SessionSet) -> Difficulty:
-    """``difficulty``: a ``{task: d}`` map, ``usi difficulty``'s JSON (as a dict or a path),
-    a :class:`Difficulty`, or None (pooled over this simulator's runs)."""
-    if value is None:
-        return pooled_difficulty([sim], "this simulator's runs")
+    """``difficulty``: None or ``"published"`` (the paper's frozen yardstick, the default),
+    ``"self"`` (pooled over this simulator's runs), a ``{task: d}`` map, ``usi difficulty``'s
+    JSON (as a dict or a path), or a :class:`Difficulty`."""
+    if value is None or value == PUBLISHED:
+        return published_difficulty()
+    if value == "self":
+        return pooled_difficulty([sim], "self-pooled")
     if isinstance(value, Difficulty):
         return value
     if isinstance(value, str | os.PathLike):
         return load_difficulty_map(value)
-    if isinstance(value, Mapping) and isinstance(value.get("difficulty"), Mapping):
-        value = value["difficulty"]
     if not isinstance(value, Mapping):
-        raise UsiError(f"must be a {{task: difficulty}} map or a path to one, got "
-                       f"{_tname(value)}", field="difficulty")
-    values: dict[str, float] = {}
-    for task, d in value.items():
-        if (isinstance(d, bool) or not isinstance(d, numbers.Real)
-                or not 0.0 <= float(d) <= 1.0):
-            raise UsiError(f"must be a number in [0, 1], got {d!r}", id=str(task),
-                           field="difficulty")
-        values[str(task)] = float(d)
-    return Difficulty(values, {}, "given map")
+        raise UsiError(f"must be 'published', 'self', a {{task: difficulty}} map or a path "
+                       f"to one, got {tname(value)}", field="difficulty")
+    values, sims = map_values(value, "<difficulty>")
+    return Difficulty(values, {}, "given map", sims)
 
 
 def _survey_set(value: Any, what: str) -> SurveySet | None:
@@ -383,39 +376,23 @@ def _survey_set(value: Any, what: str) -> SurveySet | None:
         return load_survey(value, what)
     if not isinstance(value, Mapping):
         raise UsiError(f"must be a {{human session id: survey}} map or a path to a survey "
-                       f"file, got {_tname(value)}", field=what)
+                       f"file, got {tname(value)}", field=what)
     if not value:
         raise UsiError("is empty", field=what)
     surveys: dict[str, dict[str, Any]] = {}
     for iid, entry in value.items():
         if not isinstance(entry, Mapping):
-            raise UsiError(f"must be a survey object, got {_tname(entry)}", id=str(iid),
+            raise UsiError(f"must be a survey object, got {tname(entry)}", id=str(iid),
                            field=what)
         answers = entry["survey"] if "survey" in entry else entry
         if answers is None:
             answers = {}
         if not isinstance(answers, Mapping):
-            raise UsiError(f"must be an object of survey answers, got {_tname(answers)}",
+            raise UsiError(f"must be an object of survey answers, got {tname(answers)}",
                            id=str(iid), field=f"{what}.survey")
         surveys[str(iid)] = {f: (_answer(a, f"{what}.{f}", str(iid)) or None)
                              for f, a in answers.items()}
     return SurveySet(name=what, path=f"<{what}>", surveys=surveys)
-
-
-def _no_ece_message(diff: Difficulty, given: bool, sim: SessionSet) -> str:
-    how = ("pass difficulty={task: d} to compute(): the release's map is in "
-           "usi_metric.evaluate_inputs.evaluate_inputs(DATA_DIR, SIMULATOR)['difficulty'], "
-           "or freeze one with 'usi difficulty --data-dir DATA_DIR -o MAP.json' and pass "
-           "difficulty='MAP.json'")
-    if given:
-        return (f"no task of the runs and of the human sessions has a difficulty in the given "
-                f"map ({len(diff.values)} tasks), so there is no ECE and no USI: check its "
-                f"task keys (like 'airline_7'), or {how}")
-    most = max((sum(1 for m in run_reward_maps(sim).values() if t in m)
-                for t in {s.task_key for s in sim.sessions}), default=0)
-    return (f"no task has a difficulty (a task needs >= 10 pooled simulator samples; without "
-            f"difficulty it is pooled over this simulator's runs alone, at most {most} per "
-            f"task), so there is no ECE and no USI; {how}")
 
 
 # ----------------------------------------------------------------------------- compute
@@ -460,14 +437,10 @@ def compute_usi(
                            "annotators 2 / 3", field="survey_judgments")
     ceiling_eval = _survey_set(human_eval, "human_eval")
     row = score_simulator(sim, humans, diff, survey)
-    if all(b.dims is None for b in row.batches):
-        raise UsiError("no kept simulator session is of the same task instance as a kept "
-                       "human session (instance_id and keep must match), so there is no USI")
-    if row.cells["ece"] is None:
-        raise UsiError(_no_ece_message(diff, difficulty is not None, sim))
-    if row.cells["usi"] is None:
-        raise UsiError("no human batch has both an overlap with the runs and an ECE, so "
-                       "there is no USI")
+    reason = no_usi_reason(row, diff, sim, "pass difficulty='published' (the default), "
+                           "difficulty='self', a {task: d} map or the path of one")
+    if reason is not None:
+        raise UsiError(reason)
     ceiling = human_ceiling(humans, diff, ceiling_eval).cells["usi"]
     out: dict[str, float | int | None] = {}
     for key in OUTPUT_CELLS:
@@ -477,4 +450,7 @@ def compute_usi(
     out["human_usi"] = None if ceiling is None else ceiling.mean
     out["human_usi_std"] = None if ceiling is None else ceiling.std
     out["n_tasks"] = len(preds)
+    y = yardstick(diff, sim_tasks(sim))
+    out["difficulty_source"] = y["source"]
+    out["n_tasks_outside_difficulty"] = y["n_tasks_outside"]
     return dict(sorted(out.items()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,13 +47,20 @@ def rows_csv(rows: Sequence[ScoreRow]) -> str:
     return buf.getvalue()
 
 
-def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = "") -> None:
-    """Print rows to stdout as ``table`` (rich), ``json`` or ``csv``."""
+def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = "",
+               extra: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> None:
+    """Print rows to stdout as ``table`` (rich), ``json`` or ``csv``.
+
+    ``extra``: top-level keys added to the JSON (e.g. the yardstick); ``notes``: lines said
+    under the table (on stderr for CSV, whose stdout stays a plain CSV).
+    """
     if fmt == "json":
-        print(rows_json(rows))
+        print(rows_json(rows, extra))
         return
     if fmt == "csv":
         print(rows_csv(rows), end="")
+        for note in notes:
+            print(note, file=sys.stderr)
         return
     from rich.console import Console
     from rich.table import Table
@@ -64,7 +72,10 @@ def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = ""
     for r in rows:
         style = "italic" if r.kind == "human" else None
         table.add_row(r.name, *(fmt_cell(r.cells.get(k), k) for k in CELL_KEYS), style=style)
-    Console(width=max(110, Console().width)).print(table)
+    console = Console(width=max(110, Console().width))
+    console.print(table)
+    for note in notes:
+        console.print(note, markup=False, highlight=False)
 
 
 def print_gap_table(gap: dict[str, Any]) -> None:

@@ -91,7 +91,7 @@ def difficulty_from_files(paths: Sequence[str | Path]) -> Difficulty:
     return pooled_difficulty((load_simulator(p) for p in paths), source="simulator files")
 
 
-def _map_values(data: Any, path: str) -> tuple[dict[str, float], tuple[str, ...]]:
+def map_values(data: Any, path: str) -> tuple[dict[str, float], tuple[str, ...]]:
     """Check a ``{task: d}`` map (or ``{"difficulty": {...}, ...}``): values and simulators."""
     sims: Any = ()
     if isinstance(data, Mapping) and isinstance(data.get("difficulty"), Mapping):
@@ -115,7 +115,7 @@ def _map_values(data: Any, path: str) -> tuple[dict[str, float], tuple[str, ...]
 def load_difficulty_map(path: str | Path) -> Difficulty:
     """Read a frozen map: ``{task: d}`` or ``usi difficulty``'s ``{"difficulty": {...}, ...}``."""
     path = str(path)
-    values, sims = _map_values(read_json(path), path)
+    values, sims = map_values(read_json(path), path)
     return Difficulty(values, {}, f"map {path}", sims)
 
 
@@ -127,7 +127,7 @@ def published_difficulty() -> Difficulty:
     import json
 
     text = resources.files("usi_metric").joinpath("data", PUBLISHED_FILE).read_text("utf-8")
-    values, sims = _map_values(json.loads(text), PUBLISHED_FILE)
+    values, sims = map_values(json.loads(text), PUBLISHED_FILE)
     return Difficulty(values, {}, PUBLISHED, sims)
 
 

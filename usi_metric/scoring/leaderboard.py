@@ -172,7 +172,7 @@ def leaderboard(release: Release, difficulty: str | Difficulty | None = "self") 
     return sort_rows(rows)
 
 
-def rows_json(rows: Sequence[ScoreRow]) -> str:
-    """Stable JSON text of rows: sorted keys, fixed row order."""
-    return json.dumps({"rows": [r.as_json() for r in rows]}, sort_keys=True, indent=2,
-                      allow_nan=False)
+def rows_json(rows: Sequence[ScoreRow], extra: dict[str, Any] | None = None) -> str:
+    """Stable JSON text of rows: sorted keys, fixed row order; ``extra`` top-level keys."""
+    return json.dumps({**(extra or {}), "rows": [r.as_json() for r in rows]}, sort_keys=True,
+                      indent=2, allow_nan=False)

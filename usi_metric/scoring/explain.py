@@ -1,0 +1,73 @@
+"""Saying what a score stands on: the yardstick used, how much of a run it covers, and why
+there is no USI when there is none (the one home of these messages).
+
+>>> from usi_metric.scoring.difficulty import Difficulty
+>>> y = yardstick(Difficulty({"airline_1": 0.5, "airline_2": 0.9}, source="published"),
+...               ["airline_1", "airline_3"])
+>>> y["source"], y["n_tasks_scored"], y["n_tasks_outside"]
+('published', 2, 1)
+>>> yardstick_line(y)
+'Yardstick: published (2 tasks with a difficulty); 1 of the 2 tasks of the runs has none.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from usi_metric.aggregation.ece import MIN_SAMPLES
+from usi_metric.io import SessionSet
+from usi_metric.scoring.difficulty import Difficulty, run_reward_maps
+from usi_metric.scoring.leaderboard import ScoreRow
+
+
+def yardstick(diff: Difficulty, tasks: Iterable[str]) -> dict[str, Any]:
+    """The difficulty reference in a JSON-ready form, with the tasks it leaves out.
+
+    ``tasks``: the task keys of the runs being scored. Keys are sorted (stable JSON).
+    """
+    covered, total = diff.coverage(tasks)
+    return {"source": diff.source, "n_tasks_with_difficulty": len(diff.values),
+            "n_tasks_scored": total, "n_tasks_outside": total - covered}
+
+
+def yardstick_line(y: dict[str, Any]) -> str:
+    """One sentence for a table's foot."""
+    line = (f"Yardstick: {y['source']} ({y['n_tasks_with_difficulty']} tasks with a "
+            "difficulty)")
+    out, total = y["n_tasks_outside"], y["n_tasks_scored"]
+    if out:
+        verb = "has" if out == 1 else "have"
+        return f"{line}; {out} of the {total} tasks of the runs {verb} none."
+    return f"{line}; every one of the {total} tasks of the runs has one."
+
+
+def sim_tasks(sim: SessionSet) -> set[str]:
+    """The task keys of a simulator's sessions."""
+    return {s.task_key for s in sim.sessions}
+
+
+def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
+                  how: str = "pass '--difficulty published' or a map") -> str | None:
+    """Why ``row`` has no USI (None when it has one). ``how`` says what the user can do,
+    in the words of the interface they use (a CLI flag, a ``compute()`` argument)."""
+    if row.cells.get("usi") is not None:
+        return None
+    if all(b.dims is None for b in row.batches):
+        return ("no kept session of the runs is a kept human session of the release "
+                "(their ids must match the humans' task ids, like 'airline_7'), so there is "
+                "no USI")
+    if row.cells.get("ece") is not None:
+        return "no human batch has both an overlap with the runs and an ECE, so there is no USI"
+    tasks = sim_tasks(sim)
+    covered, total = diff.coverage(tasks)
+    if diff.counts or diff.source.startswith("self") or "pooled" in diff.source:
+        most = max((sum(1 for m in run_reward_maps(sim).values() if t in m) for t in tasks),
+                   default=0)
+        return (f"no task has a difficulty in the {diff.source} yardstick (a pooled task needs "
+                f">= {MIN_SAMPLES} samples; these runs give at most {most} per task), so there "
+                f"is no ECE and no USI; {how}")
+    return (f"the {diff.source} yardstick covers {covered} of the {total} tasks of the runs "
+            f"(its {len(diff.values)} task keys look like "
+            f"{', '.join(repr(k) for k in sorted(diff.values)[:2])}), so there is no ECE and "
+            f"no USI; {how}")
