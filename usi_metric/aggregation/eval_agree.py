@@ -45,6 +45,19 @@ SURVEY_SCALES: dict[str, dict[str, int]] = {
 }
 SURVEY_FIELDS: tuple[str, ...] = tuple(SURVEY_SCALES)
 
+# The questions the people answered after each session (USI_SPEC.md §11), by field.
+SURVEY_QUESTIONS: dict[str, str] = {
+    "task_success": "Did the agent successfully complete your task?",
+    "efficiency": "How efficient was the agent in completing the task?",
+    "question_amount_preference": "How did the number of clarifying questions feel to you?",
+    "answer_effort_time": "How much time/effort did it take to answer the agent's "
+                          "clarifying questions?",
+    "human_like": "Does the agent feel human-like?",
+    "interaction_flow": "How smooth was the overall interaction during clarification?",
+    "overall_score": "Overall agent performance score (1-5)",
+    "reuse": "If you encounter similar problems in life, would you like to reuse this agent?",
+}
+
 _DISTINCT = {f: sorted(set(scale.values())) for f, scale in SURVEY_SCALES.items()}
 _RANGE = {f: (min(v), max(v)) for f, v in _DISTINCT.items()}
 

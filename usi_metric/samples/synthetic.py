@@ -23,24 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-MULTI_RUN_THRESHOLD = 170  # USI_SPEC.md §1: more entries than this means several runs
+from usi_metric.aggregation.eval_agree import SURVEY_QUESTIONS, SURVEY_SCALES
+from usi_metric.io.layout import MULTI_RUN_THRESHOLD
+
 AGENT_ID = "synth-agent-v1"
 HUMAN_EVAL_MAX = 100
 SURVEY_OPTIONS: dict[str, tuple[str, ...]] = {  # USI_SPEC.md §7, in scale order
-    "task_success": ("No - Task failed",
-                     "No - Due to a policy issue, which the agent clearly explained",
-                     "Partially - Some progress", "Yes - Task completed",
-                     "Fully - Exceeded expectations"),
-    "efficiency": ("Very inefficient - Too many steps", "Somewhat inefficient", "About right",
-                   "Very efficient"),
-    "question_amount_preference": ("Too many", "About right", "Too few"),
-    "answer_effort_time": ("High", "Medium", "Low"),
-    "human_like": ("No", "Partially", "Yes"),
-    "interaction_flow": ("Not smooth", "OK", "Smooth", "Excellent"),
-    "overall_score": ("1 (Very poor)", "2 (Poor)", "3 (Acceptable)", "4 (Good)",
-                      "5 (Excellent)"),
-    "reuse": ("Absolutely no", "No", "Maybe", "Yes", "Absolutely yes"),
-}
+    field: tuple(scale) for field, scale in SURVEY_SCALES.items()}
 
 
 @dataclass(frozen=True)
@@ -391,6 +380,27 @@ def _humans(tasks: list[dict[str, Any]], seed: int) -> dict[str, dict[str, Any]]
     return out
 
 
+# What an LLM judge writes when it does not pick one of the options (kept as given; the
+# scorer's seeded fill then applies): about a third "no answer", a few free-text strings.
+JUDGE_NO_ANSWER = "no answer"
+JUDGE_FREE_TEXT = ("Yes, mostly", "N/A", "4", "Somewhat efficient", "about right")
+
+
+def _judge_like(rng: random.Random, answers: dict[str, Any]) -> dict[str, Any]:
+    """Judge-style answers: each field with its question text; ~1/3 "no answer", ~4% text
+    that is not an option."""
+    out: dict[str, Any] = {}
+    for field, value in answers.items():
+        answer = value.get("answer") if isinstance(value, dict) else value
+        u = rng.random()
+        if u < 0.33:
+            answer = JUDGE_NO_ANSWER
+        elif u < 0.37:
+            answer = rng.choice(JUDGE_FREE_TEXT)
+        out[field] = {"question": SURVEY_QUESTIONS.get(field, field), "answer": answer}
+    return out
+
+
 def _judge_surveys(spec: SimSpec, humans: dict[str, dict[str, Any]], tag: str,
                    seed: int) -> dict[str, dict[str, Any]]:
     edges, out = EDGES.get(tag, {}), {}
@@ -398,7 +408,7 @@ def _judge_surveys(spec: SimSpec, humans: dict[str, dict[str, Any]], tag: str,
         if edges.get(iid) != "absent":
             rng = random.Random(f"{seed}:{spec.name}:survey:{iid}")
             answers = survey(rng, h["reward"] > 0, spec.optimism, False, edges.get(iid))
-            out[iid] = {"instance_id": iid, "survey": answers}
+            out[iid] = {"instance_id": iid, "survey": _judge_like(rng, answers)}
     return out
 
 
