@@ -105,11 +105,21 @@ def test_score_with_frozen_map_equals_leaderboard_row(mini: Path,
     assert rows[1] == board["s"]
 
 
-def test_score_without_difficulty_says_why(mini: Path) -> None:
+def test_score_self_pooled_without_enough_samples_says_why(mini: Path) -> None:
     runs = mini / "eval_results" / "eval_results_s.json"
-    proc = run_usi("score", str(runs), "--data-dir", str(mini))
-    assert_one_line_error(proc, "no ECE", "usi difficulty", "--difficulty MAP.json")
+    proc = run_usi("score", str(runs), "--data-dir", str(mini), "--difficulty", "self")
+    assert_one_line_error(proc, "no ECE", ">= 10 samples", "--difficulty published")
     assert proc.stdout == ""
+
+
+def test_score_defaults_to_the_published_yardstick_and_says_so(mini: Path) -> None:
+    runs = mini / "eval_results" / "eval_results_s.json"
+    proc = run_usi("score", str(runs), "--data-dir", str(mini), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    y = json.loads(proc.stdout)["difficulty"]
+    # the mini release's runs cover airline_0..2, all in the paper's 165-task yardstick
+    assert y == {"source": "published", "n_tasks_with_difficulty": 165,
+                 "n_tasks_scored": 3, "n_tasks_outside": 0}
 
 
 def test_difficulty_command_writes_provenance(tmp_path: Path, mini: Path) -> None:

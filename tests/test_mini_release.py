@@ -131,7 +131,7 @@ def test_leaderboard_json_contract(mini: Path, capsys: pytest.CaptureFixture[str
                  str(mini / "difficulty.json"), "--format", "json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["rows"]
+    assert list(out) == ["difficulty", "rows"]
     names = [r["name"] for r in out["rows"]]
     assert names[0] == HUMAN_ROW_NAME and set(names[1:]) == {"s", "s2"}
     usi = [r["usi"]["mean"] for r in out["rows"][1:]]

@@ -1,5 +1,9 @@
 """The ``usi`` command line. Errors of our own type are caught here, once: one line, exit 2.
 
+The edge also answers for the surroundings: Ctrl-C exits 130 with "usi: interrupted"; a
+closed stdout pipe (``usi gap ... | head -1``) exits 0 quietly, as ``head`` users expect; a
+full disk under stdout (``> /dev/full``) is one line and exit 2.
+
 >>> main(["difficulty", "--data-dir", "/nonexistent", "-o", "/tmp/x.json"])
 2
 """
@@ -7,15 +11,17 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Sequence
 
 from usi_metric import __version__
-from usi_metric.cli import core, dataset, hub, report
+from usi_metric.cli import convert, core, dataset, hub, report, survey
 from usi_metric.errors import UsiError
+from usi_metric.runtime.output import describe_os_error, silence_stdout
 
 # Each command module has ``register(subparsers)``; the parser's ``func`` returns an exit code.
-COMMAND_MODULES = [core, hub, dataset, report]
+COMMAND_MODULES = [core, convert, hub, dataset, report, survey]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,16 +43,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usi`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a file name that is not UTF-8 prints
+        sys.stdout.reconfigure(errors="backslashreplace")  # as stderr does: \xff, no crash
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a full disk or closed pipe is seen here, not at exit
+        return code
     except UsiError as exc:
         print(f"usi: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("usi: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `usi gap ... | head -1`: the reader has what it wanted
+        silence_stdout()
         return 0
+    except OSError as exc:  # stdout on a full disk (`> /dev/full`), or any file error left
+        silence_stdout()
+        print(f"usi: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from pathlib import Path
 
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS
-from usi_metric.io import HUMAN_FILE, load_humans, load_release, load_simulator, load_survey
+from usi_metric.io import (
+    HUMAN_FILE,
+    Release,
+    load_humans,
+    load_release,
+    load_simulator,
+    load_simulator_files,
+    load_survey,
+)
+from usi_metric.io.formats import TAU_DOMAINS, misread_run_suffixes
 from usi_metric.report.render import print_rows
+from usi_metric.runtime.output import write_atomic
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 from usi_metric.scoring import (
     human_ceiling,
@@ -20,7 +31,14 @@ from usi_metric.scoring import (
     resolve_difficulty,
     score_simulator,
 )
-from usi_metric.scoring.explain import no_usi_reason, sim_tasks, yardstick, yardstick_line
+from usi_metric.scoring.explain import (
+    coverage,
+    coverage_line,
+    no_usi_reason,
+    sim_tasks,
+    yardstick,
+    yardstick_line,
+)
 
 FORMATS = ("table", "json", "csv")
 
@@ -36,7 +54,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("score", help="score one new simulator against the release's humans")
-    p.add_argument("runs", help="the simulator's runs: {id: entry} or {\"results\": [...]}")
+    p.add_argument("runs", nargs="+", metavar="RUNS",
+                   help="the simulator's runs file(s), merged (say one per domain): the "
+                   "release's {id: entry}, the rollout form {\"results\": [...]}, or the "
+                   "results file of a tau-bench, tau2-bench or OdysSim run (told by content)")
+    p.add_argument("--domain", choices=TAU_DOMAINS,
+                   help="the domain of a tau-bench / tau2-bench file that does not say it")
     p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
     p.add_argument("--survey", help="the simulator's survey answers on the human sessions")
     p.add_argument("--difficulty", default="published",
@@ -51,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("difficulty", help="freeze the pooled task difficulty of a release")
     p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
     p.add_argument("-o", "--output", required=True, help="where to write MAP.json")
+    p.add_argument("--overwrite", action="store_true", help="replace MAP.json if it exists")
     p.set_defaults(func=cmd_difficulty)
 
     p = sub.add_parser("features", help="the per-session feature table of one file")
@@ -75,26 +99,44 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
                extra={"difficulty": y}, notes=[yardstick_line(y)])
     for problem in release.problems:
         print(f"usi: error: {problem} (left out of the table)", file=sys.stderr)
+    if not release.simulators and not release.problems:
+        print(f"usi: note: no simulator files (eval_results_*.json) in "
+              f"{Path(args.data_dir) / 'eval_results'}: only the human row", file=sys.stderr)
+    for sim in release.simulators.values():
+        misread = misread_run_suffixes(sim.sessions, _human_ids(release))
+        if misread is not None:
+            print(f"usi: warning: {sim.path}: {misread}", file=sys.stderr)
     return 2 if release.problems else 0
+
+
+def _human_ids(release: Release) -> set[str]:
+    return {s.base_id for s in release.humans.sessions}
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     release = load_release(args.data_dir, conversations=False)
-    sim = load_simulator(args.runs, args.label)
+    sim = load_simulator_files(args.runs, args.label, domain=args.domain)
+    runs_file = ", ".join(args.runs)
     survey = load_survey(args.survey, sim.name) if args.survey else None
     if args.difficulty == "self":
         diff = pooled_difficulty([sim], "self-pooled")
     else:
         diff = resolve_difficulty(release, args.difficulty)
     row = score_simulator(sim, release.humans, diff, survey)
+    if all(b.dims is None for b in row.batches):
+        misread = misread_run_suffixes(sim.sessions, _human_ids(release))
+        if misread is not None:
+            raise UsiError(misread, file=runs_file)
     reason = no_usi_reason(row, diff, sim, "pass '--difficulty published', '--difficulty "
                            "release' or '--difficulty MAP.json'")
     if reason is not None:
-        raise UsiError(reason, file=args.runs)
+        raise UsiError(reason, file=runs_file)
     rows = [human_ceiling(release.humans, diff, release.human_eval), row]
     y = yardstick(diff, sim_tasks(sim))
+    cover = coverage(sim, release.humans)
     print_rows(rows, args.format, f"USI of {sim.name} against {args.data_dir}",
-               _caption(args.data_dir), extra={"difficulty": y}, notes=[yardstick_line(y)])
+               _caption(args.data_dir), extra={"coverage": cover, "difficulty": y},
+               notes=[yardstick_line(y), coverage_line(cover)])
     return 0
 
 
@@ -107,8 +149,8 @@ def cmd_difficulty(args: argparse.Namespace) -> int:
         raise UsiError("no task has >= 10 pooled simulator samples", file=args.data_dir)
     payload = {"difficulty": diff.values, "provenance": diff.provenance()}
     payload["provenance"]["data_dir"] = str(args.data_dir)
-    Path(args.output).write_text(json.dumps(payload, sort_keys=True, indent=2) + "\n",
-                                 encoding="utf-8")
+    write_atomic(args.output, json.dumps(payload, sort_keys=True, indent=2) + "\n",
+                 overwrite=args.overwrite)
     print(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, pooled over "
           f"{len(diff.simulators)} simulators ({', '.join(diff.simulators)})")
     return 0
@@ -128,8 +170,10 @@ def cmd_features(args: argparse.Namespace) -> int:
         print(json.dumps({"columns": head + list(COLUMNS), "rows": records, "source": source},
                          sort_keys=True, indent=2))
         return 0
-    w = csv.writer(sys.stdout, lineterminator="\n")
+    buf = io.StringIO()  # the whole table first: never a header and then a failure
+    w = csv.writer(buf, lineterminator="\n")
     w.writerow(head + list(COLUMNS))
     for rec in records:
         w.writerow(["" if rec[k] is None else rec[k] for k in head + list(COLUMNS)])
+    sys.stdout.write(buf.getvalue())
     return 0

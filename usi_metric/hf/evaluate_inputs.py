@@ -18,15 +18,20 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.errors import UsiError
 from usi_metric.hf.evaluate_metric import row_task
-from usi_metric.io import Release, SessionSet, SurveySet, load_release, simulator_name
+from usi_metric.io import Release, Session, SessionSet, SurveySet, load_release, simulator_name
+from usi_metric.io.formats import read_runs_files
 from usi_metric.scoring import resolve_difficulty
+
+RunsFiles = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
 def session_records(sessions: SessionSet) -> list[dict[str, Any]]:
@@ -43,8 +48,30 @@ def session_records(sessions: SessionSet) -> list[dict[str, Any]]:
     >>> sorted(rec)
     ['annotator', 'conversation', 'instance_id', 'keep', 'reward', 'survey']
     """
+    return _records(sessions.sessions, sessions.source)
+
+
+def simulator_records(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+                      domain: str | None = None) -> list[dict[str, Any]]:
+    """Flat simulator records (the metric's input format) of runs files in any form
+    ``usi score`` reads: the release layout, the rollout form, τ-bench, τ²-bench or OdysSim
+    results (several files merged, as ``usi score A B`` does); read, not featurized.
+
+    >>> from usi_metric.samples import sample_release_dir
+    >>> p = sample_release_dir() / "eval_results" / "eval_results_synth-mirror.json"
+    >>> recs = simulator_records(p)
+    >>> len(recs), recs[0]["instance_id"], recs[0]["run"]
+    (174, 'airline_0', 1)
+    """
+    runs = read_runs_files(paths, domain)
+    for note in runs.warnings:
+        print(f"usi: warning: {note}", file=sys.stderr)
+    return _records(runs.sessions, "llm")
+
+
+def _records(sessions: Sequence[Session], source: str) -> list[dict[str, Any]]:
     out = []
-    for s in sessions.sessions:
+    for s in sessions:
         rec: dict[str, Any] = {
             "instance_id": s.base_id,
             "conversation": [{"role": m.get("role"), "content": m.get("content")}
@@ -52,7 +79,7 @@ def session_records(sessions: SessionSet) -> list[dict[str, Any]]:
             "reward": s.reward,
             "keep": s.keep,
         }
-        if sessions.source == "human":
+        if source == "human":
             rec["annotator"] = int(s.group)
             rec["survey"] = {f: s.survey[f] for f in SURVEY_FIELDS if f in s.survey}
         else:
@@ -63,11 +90,17 @@ def session_records(sessions: SessionSet) -> list[dict[str, Any]]:
 
 
 def group_by_task(
-    simulator_sessions: Iterable[Mapping[str, Any]],
+    simulator_sessions: Iterable[Mapping[str, Any]] | RunsFiles,
     human_sessions: Iterable[Mapping[str, Any]] = (),
+    *,
+    domain: str | None = None,
 ) -> dict[str, list[list[Mapping[str, Any]]]]:
     """Rows for ``add_batch`` / ``compute`` from flat records: one row per task, tasks sorted,
     records in their given order within a task; a side with no record of a task gets ``[]``.
+
+    ``simulator_sessions`` may also be a runs file's path, or a list of paths: they are read
+    by :func:`simulator_records`, like ``usi score`` reads them (``domain`` for a τ-bench /
+    τ²-bench file that does not say it).
 
     >>> rows = group_by_task([{"instance_id": "airline_2", "run": 1},
     ...                       {"instance_id": "airline_1", "run": 1},
@@ -80,15 +113,29 @@ def group_by_task(
     """
     sides: dict[str, dict[str, list[Mapping[str, Any]]]] = {"predictions": {},
                                                             "references": {}}
+    if _is_paths(simulator_sessions):
+        simulator_sessions = simulator_records(simulator_sessions, domain)  # type: ignore[arg-type]
     for side, records in (("predictions", simulator_sessions), ("references", human_sessions)):
-        for i, rec in enumerate(records):
+        for i, rec in enumerate(records):  # type: ignore[arg-type]
             iid = rec.get("instance_id") if isinstance(rec, Mapping) else None
             if not isinstance(iid, str) or not iid:
+                hint = ""
+                if isinstance(rec, Mapping) and "task_id" in rec:
+                    hint = ("; a benchmark's raw record (task_id): pass its results file's "
+                            "path instead, which is read like 'usi score' reads it")
                 raise UsiError("a session record needs its task instance id (a non-empty "
-                               "string)", field=f"{side} record {i}: instance_id")
+                               f"string){hint}", field=f"{side} record {i}: instance_id")
             sides[side].setdefault(row_task(iid), []).append(rec)
     tasks = sorted(set(sides["predictions"]) | set(sides["references"]))
     return {side: [sides[side].get(t, []) for t in tasks] for side in sides}
+
+
+def _is_paths(value: Any) -> bool:
+    """A path, or a non-empty list/tuple of paths."""
+    if isinstance(value, str | os.PathLike):
+        return True
+    return (isinstance(value, list | tuple) and bool(value)
+            and all(isinstance(v, str | os.PathLike) for v in value))
 
 
 def _surveys(survey: SurveySet | None) -> dict[str, dict[str, Any]] | None:

@@ -22,21 +22,24 @@ A simulator session: ``instance_id`` (the task instance it is a run of, e.g. ``a
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.aggregation.usi import DIMENSION_KEYS
 from usi_metric.errors import UsiError
 from usi_metric.features import featurize_many
 from usi_metric.io import Session, SessionSet, SurveySet, ids, load_survey
-from usi_metric.io.validate import tname
+from usi_metric.io.validate import (
+    check_conversation,
+    check_keep,
+    check_reward,
+    check_text,
+    tname,
+)
 from usi_metric.scoring import (
     Difficulty,
     human_ceiling,
@@ -126,40 +129,16 @@ def _int(value: Any, where: str, iid: str, low: int, high: int = 2**31 - 1) -> i
 
 
 def _common(s: Mapping[str, Any], where: str, iid: str) -> dict[str, Any]:
-    """conversation, reward and keep of a session, checked like the release's files."""
+    """conversation, reward and keep of a session, checked by the release's one validator
+    (``usi_metric.io.validate``), text included: these objects come from Python, not JSON."""
     if "conversation" not in s:
         raise UsiError("missing field", id=iid, field=f"{where}.conversation")
-    conv = s["conversation"]
-    if isinstance(conv, str | bytes | Mapping) or not isinstance(conv, Sequence):
-        raise UsiError(f"must be a list of messages, got {tname(conv)}",
-                       id=iid, field=f"{where}.conversation")
-    messages = []
-    for k, msg in enumerate(conv):
-        at = f"{where}.conversation[{k}]"
-        if not isinstance(msg, Mapping):
-            raise UsiError(f"message must be an object, got {tname(msg)}", id=iid, field=at)
-        role, content = msg.get("role"), msg.get("content")
-        if not isinstance(role, str):
-            raise UsiError(f"role must be a string, got {tname(role)}", id=iid,
-                           field=f"{at}.role")
-        if content is not None and not isinstance(content, str):
-            raise UsiError(f"content must be a string or null, got {tname(content)}",
-                           id=iid, field=f"{at}.content")
-        messages.append({"role": role, "content": content})
-    reward = s.get("reward")
-    if reward is not None:
-        if isinstance(reward, bool) or not isinstance(reward, numbers.Real):
-            raise UsiError(f"must be a number or null, got {tname(reward)}",
-                           id=iid, field=f"{where}.reward")
-        reward = float(reward)
-        if not math.isfinite(reward):
-            raise UsiError("must be a finite number", id=iid, field=f"{where}.reward")
-    keep = s.get("keep", True)
-    if keep is not None and not isinstance(keep, bool | np.bool_):
-        raise UsiError(f"must be true, false or null, got {tname(keep)}",
-                       id=iid, field=f"{where}.keep")
-    return {"conversation": messages, "reward": reward,
-            "keep": None if keep is None else bool(keep)}
+    conv = check_conversation(s["conversation"], id=iid, field=f"{where}.conversation",
+                              text=True)
+    return {"conversation": [{"role": m.get("role"), "content": m.get("content")}
+                             for m in conv],
+            "reward": check_reward(s.get("reward"), id=iid, field=f"{where}.reward"),
+            "keep": check_keep(s.get("keep", True), id=iid, field=f"{where}.keep")}
 
 
 def _instance_id(s: Any, where: str) -> str:
@@ -169,7 +148,7 @@ def _instance_id(s: Any, where: str) -> str:
     if not isinstance(iid, str) or not iid:
         raise UsiError(f"needs the task instance id (a non-empty string), got {iid!r}",
                        field=f"{where}.instance_id")
-    return iid
+    return check_text(iid, field=None)
 
 
 def _answer(value: Any, where: str, iid: str) -> str:
@@ -181,7 +160,7 @@ def _answer(value: Any, where: str, iid: str) -> str:
     if not isinstance(value, str):
         raise UsiError(f"must be the answer text or null, got {tname(value)}",
                        id=iid, field=where)
-    return value
+    return check_text(value, id=iid, field=where)
 
 
 def check_simulator_session(s: Any, where: str) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from usi_metric.io.layout import (
     simulator_name,
     survey_name,
 )
-from usi_metric.io.release import load_humans, load_release, load_simulator, load_survey
+from usi_metric.io.release import (
+    load_humans,
+    load_release,
+    load_simulator,
+    load_simulator_files,
+    load_survey,
+)
 from usi_metric.io.sessions import Release, Session, SessionSet, SurveySet, select_simulators
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "load_humans",
     "load_release",
     "load_simulator",
+    "load_simulator_files",
     "load_survey",
     "read_json",
     "select_simulators",

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +38,98 @@ def read_json(path: str | Path) -> Any:
         data, duplicate = parse_top_level(text)
     except FileNotFoundError:
         raise UsiError("file not found", file=path) from None
+    except IsADirectoryError:
+        raise UsiError("is a folder, not a JSON file", file=path) from None
     except UnicodeDecodeError as exc:
         raise UsiError(f"not UTF-8 text ({exc.reason})", file=path) from None
     except json.JSONDecodeError as exc:
         raise UsiError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
                        file=path) from None
+    except RecursionError:
+        raise UsiError("malformed JSON: arrays or objects nested too deeply (Python reads "
+                       f"about {sys.getrecursionlimit()} levels)", file=path) from None
     except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            raise UsiError(f"malformed JSON: a number has more than {_max_digits()} digits, "
+                           "more than any value of the release can hold", file=path) from None
         raise UsiError(str(exc), file=path) from None
+    except MemoryError:
+        raise UsiError("too large to read into memory", file=path) from None
     except OSError as exc:
         raise UsiError(f"cannot read ({exc.strerror})", file=path) from None
     if duplicate is not None:
         raise UsiError("duplicate id in the top-level object", file=path, id=duplicate)
+    if _MAYBE_SURROGATE.search(text) is not None:
+        reject_lone_surrogates(data, path)
     return data
+
+
+def _max_digits() -> int:
+    get = getattr(sys, "get_int_max_str_digits", None)
+    return get() if get is not None else 4300
+
+
+# A ``\uD800``-``\uDFFF`` escape: the only way a lone surrogate gets into parsed text (a
+# strict UTF-8 decode refuses encoded ones). Most files have none, so most skip the walk.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    r"""True when ``text`` holds a surrogate code point (only a lone one survives parsing).
+
+    >>> has_lone_surrogate("ok"), has_lone_surrogate("\udc80")
+    (False, True)
+    """
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def shown(text: str) -> str:
+    r"""Text safe to print: a lone surrogate written as its escape.
+
+    >>> shown("airline_1\ud800")
+    'airline_1\\ud800'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def reject_lone_surrogates(data: Any, path: str) -> None:
+    r"""A :class:`UsiError` naming the id and field of the first string (key or value) that
+    holds a lone surrogate: JSON allows the escape (``"\ud800"``), but it is not Unicode
+    text, and no file, table or dataset can hold it.
+
+    >>> reject_lone_surrogates({"airline_1": {"conversation": [{"content": "ok\udc00"}]}},
+    ...                        "runs.json")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: runs.json: id airline_1: field conversation[0].content: ...
+    """
+    stack: list[tuple[Any, str | None, str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if _SURROGATE.search(key):
+                raise UsiError(SURROGATE_MSG, file=path, id=shown(key))
+            stack.append((value, key, ""))
+    else:
+        stack.append((data, None, ""))
+    while stack:
+        value, iid, where = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise UsiError(SURROGATE_MSG, file=path, id=iid, field=where or None)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                at = f"{where}.{shown(key)}" if where else shown(key)
+                if _SURROGATE.search(key):
+                    raise UsiError(SURROGATE_MSG, file=path, id=iid, field=at)
+                stack.append((item, iid, at))
+        elif isinstance(value, list):
+            stack.extend((item, iid, f"{where}[{i}]") for i, item in
+                         reversed(list(enumerate(value))))
+
+
+SURROGATE_MSG = ("holds a lone surrogate escape (\\ud800-\\udfff without its pair), which "
+                  "is not Unicode text")
 
 
 def parse_top_level(text: str) -> tuple[Any, str | None]:

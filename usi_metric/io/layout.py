@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from usi_metric.errors import UsiError
@@ -16,6 +17,8 @@ SURVEY_PREFIX = "survey_comparable_"
 HUMAN_EVAL_NAME = "human-eval-100"
 # A simulator file with more entries than this holds several runs (ids suffixed _1/_2/_3).
 MULTI_RUN_THRESHOLD = 170
+# Sidecar files beside a data file (``usi survey`` metadata), never read as data.
+META_SUFFIX = ".meta.json"
 # The Hub dataset of the paper's release.
 REPO_ID = "cmu-lti/tau-usi"
 
@@ -43,22 +46,51 @@ def survey_name(path: str | Path) -> str:
 def find_human_file(data_dir: str | Path) -> Path:
     """``<dir>/tau_bench_tasks_unified.json`` or ``<dir>/data/tau_bench_tasks_unified.json``."""
     root = Path(data_dir)
-    if not root.is_dir():
+    if not readable_folder(root):
         raise UsiError("not a folder", file=str(root))
-    for cand in (root / HUMAN_FILE, root / "data" / HUMAN_FILE):
-        if cand.is_file():
-            return cand
+    for folder in (root, root / "data"):
+        if readable_folder(folder) and (folder / HUMAN_FILE).is_file():
+            return folder / HUMAN_FILE
     raise UsiError(f"no {HUMAN_FILE} here or in data/: not a tau-usi release folder",
                    file=str(root))
 
 
+def readable_folder(folder: Path) -> bool:
+    """True for a folder that can be listed, False when there is none; a folder that is
+    there but cannot be read is a :class:`UsiError` (never a silently empty release).
+
+    >>> readable_folder(Path("/nonexistent/eval_results"))
+    False
+    """
+    try:
+        if not folder.is_dir():
+            return False
+        with os.scandir(folder):
+            return True
+    except OSError as exc:
+        raise UsiError(f"cannot read the folder ({exc.strerror or exc})",
+                       file=str(folder)) from None
+
+
+def _check_name(path: Path) -> None:
+    """A file name must be text: the simulator's name is taken from it."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsiError("the file name is not UTF-8 text; rename the file",
+                       file=os.fsencode(path).decode("utf-8", "backslashreplace")) from None
+
+
 def _find(root: Path, sub: str, prefix: str) -> list[Path]:
-    """Files ``prefix*.json`` in ``root/sub``, ``root`` and ``root/data``; first place wins."""
+    """Files ``prefix*.json`` in ``root/sub``, ``root`` and ``root/data``; first place wins.
+    A ``*.meta.json`` file is a sidecar (``usi survey``'s metadata), not data: skipped."""
     found: dict[str, Path] = {}
     for folder in (root / sub, root, root / "data"):
-        if folder.is_dir():
+        if readable_folder(folder):
             for p in sorted(folder.glob(f"{prefix}*.json")):
-                found.setdefault(p.name, p)
+                _check_name(p)
+                if not p.name.endswith(META_SUFFIX):
+                    found.setdefault(p.name, p)
     return [found[k] for k in sorted(found)]
 
 

@@ -12,15 +12,15 @@ Each session is featurized once, when its file is read.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from usi_metric.errors import UsiError
+from usi_metric.io.formats import default_name, read_runs_files, record_id
 from usi_metric.io.jsonfile import read_json
 from usi_metric.io.layout import (
     HUMAN_EVAL_NAME,
-    MULTI_RUN_THRESHOLD,
     SIM_PREFIX,
     SURVEY_PREFIX,
     release_files,
@@ -29,14 +29,12 @@ from usi_metric.io.layout import (
 )
 from usi_metric.io.sessions import (
     Release,
-    Session,
     SessionSet,
     SurveySet,
     build_set,
     human_session,
-    simulator_session,
 )
-from usi_metric.io.validate import check_entry, tname, top_object
+from usi_metric.io.validate import check_entry, top_object
 from usi_metric.runtime.gc import gc_paused
 from usi_metric.runtime.parallel import PARALLEL_FILE_BYTES, auto_workers, map_parallel
 
@@ -61,86 +59,37 @@ def load_humans(path: str | Path, name: str = "human", workers: int | None = Non
 
 
 def load_simulator(path: str | Path, name: str | None = None,
-                   workers: int | None = None, conversations: bool = True) -> SessionSet:
-    """Read one simulator's runs: ``{id: entry}`` or ``{"results": [record, ...]}``.
+                   workers: int | None = None, conversations: bool = True,
+                   domain: str | None = None) -> SessionSet:
+    """Read one simulator's runs file, in any form ``io.formats`` reads (told by content):
+    ``{id: entry}``, ``{"results": [record, ...]}``, τ-bench, τ²-bench or OdysSim results.
 
     ``workers``: processes for featurizing (None: by size, see ``features.featurize_many``).
     ``conversations=False`` drops the texts once featurized (scores need only the features).
+    ``domain``: for a τ-bench / τ²-bench file that does not name its domain.
     """
-    path = str(path)
-    name = name or simulator_name(path)
-    data = read_json(path)
-    if isinstance(data, Mapping) and set(data) == {"results"}:
-        return build_set(name, "llm", path, _results_sessions(path, data["results"]), workers,
-                      conversations)
-    data = top_object(path, data, "a simulator runs file")
-    multi = len(data) > MULTI_RUN_THRESHOLD
-    sessions = []
-    for iid, entry in data.items():
-        f = check_entry(path, iid, entry, need_conversation=True)
-        sessions.append(simulator_session(iid, f, multi_run=multi))
-    return build_set(name, "llm", path, sessions, workers, conversations)
+    return load_simulator_files([path], name, workers, conversations, domain)
 
 
-def _results_sessions(path: str, records: Any) -> list[Session]:
-    """The rollout format: records with ``instance_id`` (or ``domain`` + ``task_index``)."""
-    if not isinstance(records, list) or not records:
-        raise UsiError("must be a non-empty list of records", file=path, field="results")
-    if not any(isinstance(r, Mapping) and ("run" in r or "trial" in r) for r in records):
-        # No run numbers: the records are the {id: entry} form written as a list.
-        as_object: dict[str, Any] = {}
-        for i, rec in enumerate(records):
-            iid = _record_id(path, i, rec)
-            if iid in as_object:
-                raise UsiError("duplicate id", file=path, id=iid, field="instance_id")
-            as_object[iid] = rec
-        multi = len(as_object) > MULTI_RUN_THRESHOLD
-        out = []
-        for iid, rec in as_object.items():
-            f = check_entry(path, iid, rec, need_conversation=True)
-            out.append(simulator_session(iid, f, multi_run=multi))
-        return out
-    seen: set[tuple[int, str]] = set()
-    out = []
-    for i, rec in enumerate(records):
-        iid = _record_id(path, i, rec)
-        run = _record_run(path, iid, rec)
-        if (run, iid) in seen:
-            raise UsiError(f"duplicate id in run {run}", file=path, id=iid, field="instance_id")
-        seen.add((run, iid))
-        f = check_entry(path, iid, rec, need_conversation=True)
-        out.append(simulator_session(iid, f, run=run))
-    return out
+def load_simulator_files(paths: Sequence[str | Path], name: str | None = None,
+                         workers: int | None = None, conversations: bool = True,
+                         domain: str | None = None) -> SessionSet:
+    """Read one simulator's runs from several files (say one per domain), merged in the
+    order given; a session given twice (same task, same run) is a one-line error. Notes on
+    what a file left out (τ² tasks without a τ-bench counterpart) go to stderr, one line
+    each. ``name``: default from the file names (``default_name``).
 
-
-def _record_id(path: str, i: int, rec: Any) -> str:
-    if not isinstance(rec, Mapping):
-        raise UsiError(f"record must be an object, got {tname(rec)}",
-                       file=path, field=f"results[{i}]")
-    iid = rec.get("instance_id")
-    if iid is None and "domain" in rec and "task_index" in rec:
-        dom, idx = rec["domain"], rec["task_index"]
-        if not isinstance(dom, str) or isinstance(idx, bool) or not isinstance(idx, int | str):
-            raise UsiError("domain must be a string and task_index an integer",
-                           file=path, field=f"results[{i}].task_index")
-        iid = f"{dom}_{idx}"
-    if not isinstance(iid, str) or not iid:
-        raise UsiError("needs instance_id (or domain + task_index)",
-                       file=path, field=f"results[{i}].instance_id")
-    return iid
-
-
-def _record_run(path: str, iid: str, rec: Mapping[str, Any]) -> int:
-    if "run" in rec:
-        run, offset, fname = rec["run"], 0, "run"
-    elif "trial" in rec:
-        run, offset, fname = rec["trial"], 1, "trial"  # tau-bench trials count from 0
-    else:
-        return 1
-    if isinstance(run, bool) or not isinstance(run, int) or run + offset < 1:
-        raise UsiError("must be a whole number (run >= 1, trial >= 0)",
-                       file=path, id=iid, field=fname)
-    return run + offset
+    >>> from usi_metric.samples import sample_release_dir
+    >>> p = sample_release_dir() / "eval_results" / "eval_results_synth-terse.json"
+    >>> load_simulator_files([p]).name
+    'synth-terse'
+    """
+    paths = [str(p) for p in paths]
+    runs = read_runs_files(paths, domain)
+    for note in runs.warnings:
+        print(f"usi: warning: {note}", file=sys.stderr)
+    return build_set(name or default_name(paths), "llm", ", ".join(paths), runs.sessions,
+                     workers, conversations)
 
 
 # ----------------------------------------------------------------------------- surveys
@@ -154,7 +103,7 @@ def load_survey(path: str | Path, name: str | None = None) -> SurveySet:
     data = read_json(path)
     if isinstance(data, Mapping) and set(data) == {"results"} and isinstance(data["results"],
                                                                                list):
-        data = {_record_id(path, i, r): r for i, r in enumerate(data["results"])}
+        data = {record_id(path, i, r): r for i, r in enumerate(data["results"])}
     data = top_object(path, data, "a survey file")
     surveys = {iid: check_entry(path, iid, e, need_conversation=False)["survey"]
                for iid, e in data.items()}

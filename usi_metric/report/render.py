@@ -17,6 +17,7 @@ from typing import Any
 
 from usi_metric.aggregation import MeanStd
 from usi_metric.report.wording import fmt_num, fmt_share, survey_table_rows
+from usi_metric.runtime.output import stdout_console
 from usi_metric.samples import SYNTHETIC_NOTE
 from usi_metric.scoring import CELL_KEYS, ScoreRow, rows_json
 
@@ -62,17 +63,20 @@ def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = ""
         for note in notes:
             print(note, file=sys.stderr)
         return
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, caption=caption or None, title_justify="left")
+    # Names, paths and labels are the user's text: escaped, so "[/]" or "exp[v2]" print as
+    # written instead of being read as rich markup.
+    table = Table(title=escape(title), caption=escape(caption) or None, title_justify="left")
     table.add_column("simulator", style="bold")
     for k in CELL_KEYS:
         table.add_column(HEADERS[k], justify="right")
     for r in rows:
         style = "italic" if r.kind == "human" else None
-        table.add_row(r.name, *(fmt_cell(r.cells.get(k), k) for k in CELL_KEYS), style=style)
-    console = Console(width=max(110, Console().width))
+        table.add_row(escape(r.name), *(fmt_cell(r.cells.get(k), k) for k in CELL_KEYS),
+                      style=style)
+    console = stdout_console(110)
     console.print(table)
     for note in notes:
         console.print(note, markup=False, highlight=False)
@@ -80,10 +84,10 @@ def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = ""
 
 def print_gap_table(gap: dict[str, Any]) -> None:
     """Print the evaluative gap as rich tables on stdout."""
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    console = Console(width=max(100, Console().width))
+    console = stdout_console(100)
     if gap["synthetic"]:
         console.print(SYNTHETIC_NOTE, style="bold")
     t = Table(title="Success inflation (reward > 0)", title_justify="left")
@@ -91,15 +95,15 @@ def print_gap_table(gap: dict[str, Any]) -> None:
         t.add_column(c, justify="left" if c == "simulator" else "right")
     for s in gap["simulators"]:
         su = s["success"]
-        t.add_row(s["name"], fmt_num(su["simulator"]["success_pct"], ".1f"),
+        t.add_row(escape(s["name"]), fmt_num(su["simulator"]["success_pct"], ".1f"),
                   fmt_num(su["human"]["success_pct"], ".1f"), fmt_num(su["inflation_pp"], "+.1f"),
                   f"{su['simulator']['n_sessions']} / {su['human']['n_sessions']}")
     console.print(t)
     for s in gap["simulators"]:
         if s["survey"] is None:
             continue
-        t = Table(title=f"Survey: {s['name']} vs humans ({s['survey']['n_covered']} sessions)",
-                  title_justify="left")
+        t = Table(title=f"Survey: {escape(s['name'])} vs humans "
+                  f"({s['survey']['n_covered']} sessions)", title_justify="left")
         for c in ("field", "sim mean", "human mean", "over-est. % of scale", "n sim / human"):
             t.add_column(c, justify="left" if c == "field" else "right")
         for r in survey_table_rows(s["survey"]["fields"]):

@@ -35,36 +35,52 @@ def survey_batches(survey: SurveySet) -> dict[int, dict[str, Mapping[str, Any]]]
     return out
 
 
+def simulator_eval_entries(survey: SurveySet,
+                           humans: SessionSet) -> dict[int, list[tuple[str, float]]]:
+    """Per batch, ``(task key, agreement)`` of every scored entry, with the draws of the
+    simulator's one generator in the order of §7 (the bootstrap resamples these values)."""
+    rng = np.random.default_rng(EVAL_SEED)
+    by_batch = survey_batches(survey)
+    out: dict[int, list[tuple[str, float]]] = {}
+    for b in BATCHES:
+        kept = {s.base_id: s for s in humans.sessions if s.group == str(b) and s.kept}
+        entries = []
+        for base in sorted(set(kept) & set(by_batch[b])):
+            a = agreement(kept[base].survey, by_batch[b][base], rng)
+            if a is not None:
+                entries.append((kept[base].task_key, a))
+        out[b] = entries
+    return out
+
+
 def simulator_eval(survey: SurveySet | None, humans: SessionSet) -> tuple[MeanStd | None,
                                                                           list[float]]:
     """A simulator's Eval: (mean, std) over batch scores, and the batch scores."""
     if survey is None:
         return None, []
-    rng = np.random.default_rng(EVAL_SEED)
-    by_batch = survey_batches(survey)
     batch_scores: list[float] = []
-    for b in BATCHES:
-        kept = {s.base_id: s for s in humans.sessions if s.group == str(b) and s.kept}
-        scores = []
-        for base in sorted(set(kept) & set(by_batch[b])):
-            a = agreement(kept[base].survey, by_batch[b][base], rng)
-            if a is not None:
-                scores.append(a)
-        if scores:
-            batch_scores.append(float(np.mean(scores)))
+    for entries in simulator_eval_entries(survey, humans).values():
+        if entries:
+            batch_scores.append(float(np.mean([a for _, a in entries])))
     return mean_std(batch_scores), batch_scores
+
+
+def human_eval_entries(human_eval_set: SurveySet,
+                       humans: SessionSet) -> list[tuple[str, float]]:
+    """``(task key, agreement)`` of the ceiling's scored entries, in the file's order."""
+    rng = np.random.default_rng(EVAL_SEED)
+    kept = {s.instance_id: s for s in humans.sessions if s.group == "1" and s.kept}
+    entries = []
+    for iid, answers in human_eval_set.surveys.items():
+        if iid in kept:
+            a = agreement(kept[iid].survey, answers, rng)
+            if a is not None:
+                entries.append((kept[iid].task_key, a))
+    return entries
 
 
 def human_eval(human_eval_set: SurveySet | None, humans: SessionSet) -> MeanStd | None:
     """The ceiling's Eval: batch 1's kept entries against the second human, file order."""
     if human_eval_set is None:
         return None
-    rng = np.random.default_rng(EVAL_SEED)
-    kept = {s.instance_id: s for s in humans.sessions if s.group == "1" and s.kept}
-    scores = []
-    for iid, answers in human_eval_set.surveys.items():
-        if iid in kept:
-            a = agreement(kept[iid].survey, answers, rng)
-            if a is not None:
-                scores.append(a)
-    return mean_std(scores)
+    return mean_std([a for _, a in human_eval_entries(human_eval_set, humans)])

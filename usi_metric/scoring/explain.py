@@ -71,3 +71,36 @@ def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
             f"(its {len(diff.values)} task keys look like "
             f"{', '.join(repr(k) for k in sorted(diff.values)[:2])}), so there is no ECE and "
             f"no USI; {how}")
+
+
+def coverage(sim: SessionSet, humans: SessionSet) -> dict[str, int]:
+    """How much of the human release a simulator's runs meet: its kept sessions whose id is
+    a kept human session's, and the tasks they cover (keys sorted: stable JSON).
+
+    >>> from usi_metric.io import load_humans, load_simulator
+    >>> from usi_metric.samples import sample_release_dir
+    >>> root = sample_release_dir()
+    >>> c = coverage(load_simulator(f"{root}/eval_results/eval_results_synth-terse.json"),
+    ...              load_humans(f"{root}/data/tau_bench_tasks_unified.json"))
+    >>> c["n_tasks_matched"] <= c["n_human_tasks"]
+    True
+    """
+    human = {s.base_id: s.task_key for s in humans.sessions if s.kept}
+    kept = [s for s in sim.sessions if s.kept]
+    matched = [s for s in kept if s.base_id in human]
+    return {"n_human_tasks": len(set(human.values())),
+            "n_kept_sessions": len(kept),
+            "n_sessions_matched": len(matched),
+            "n_tasks_matched": len({human[s.base_id] for s in matched})}
+
+
+def coverage_line(c: dict[str, int]) -> str:
+    """One sentence for a table's foot: what the score stands on.
+
+    >>> coverage_line({"n_human_tasks": 58, "n_kept_sessions": 1, "n_sessions_matched": 1,
+    ...                "n_tasks_matched": 1})[:55]
+    'Coverage: the runs meet 1 of the 58 tasks of the human s'
+    """
+    return (f"Coverage: the runs meet {c['n_tasks_matched']} of the {c['n_human_tasks']} "
+            f"tasks of the human sessions ({c['n_sessions_matched']} of their "
+            f"{c['n_kept_sessions']} kept sessions match a kept human session).")

@@ -63,6 +63,8 @@ class ScoreRow:
     batches: list[BatchResult]
     kind: str = "simulator"  # or "human"
     eval_batches: list[float] = field(default_factory=list)
+    # bootstrap intervals of the cells' means (scoring.intervals), when asked for
+    ci: dict[str, tuple[float, float] | None] | None = None
 
     @property
     def usi(self) -> float | None:
@@ -70,11 +72,15 @@ class ScoreRow:
         return None if cell is None else cell.mean
 
     def as_json(self) -> dict[str, Any]:
-        """The stable JSON form: name and the seven cells, each null or {mean, std}."""
+        """The stable JSON form: name and the seven cells, each null or {mean, std}
+        (plus ``"ci": [low, high]`` or null when the row carries intervals)."""
         out: dict[str, Any] = {"name": self.name}
         for k in CELL_KEYS:
             cell = self.cells.get(k)
             out[k] = None if cell is None else cell.as_dict()
+            if out[k] is not None and self.ci is not None:
+                ci = self.ci.get(k)
+                out[k]["ci"] = None if ci is None else [float(ci[0]), float(ci[1])]
         return out
 
 

@@ -1,0 +1,527 @@
+"""The USI Space: a leaderboard, an upload-and-score tab and the metric card, offline.
+
+This folder is one Hugging Face Space (``<org>/usi``) with two jobs: the ``evaluate`` metric
+(``usi.py`` and its card ``README.md`` at the root, so ``evaluate.load("<org>/usi")`` finds
+the script) and this app. ``python app.py`` serves it at ``$GRADIO_SERVER_NAME``
+(default 127.0.0.1) and ``$GRADIO_SERVER_PORT`` (default 7860). Settings:
+
+- ``USI_DATA_DIR``: the release shown (the ``cmu-lti/tau-usi`` layout); default: the bundled
+  SYNTHETIC sample, labelled as such on every tab.
+- ``USI_MAX_UPLOAD_MB``: the upload limit per file in MB of 2**20 bytes (default 20). Gradio
+  refuses a bigger upload before it reaches the app; the app checks the size on disk again
+  before it parses anything.
+
+Nothing a request makes outlives it: figures go to the page as inline PNG data, and the
+uploaded files are deleted from the server once scored (gradio's ``delete_cache`` sweeps
+uploads that were never scored). Text that comes from a user (labels, ids, file names) is
+HTML-escaped wherever it reaches the page. A request holds a lock only while it draws a
+figure (pyplot's state is global) or, on the first request, while the release is read.
+
+Everything the page shows is computed by importable functions (testable without a browser):
+
+>>> view = leaderboard_view()
+>>> view.rows[0][0]
+'Human (inter-ann.)'
+>>> score_upload(None, None).ok
+False
+>>> esc('<b onclick="x()">A&B</b>')
+'&lt;b onclick=&quot;x()&quot;&gt;A&amp;B&lt;/b&gt;'
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
+
+from usi_metric.errors import UsiError  # noqa: E402
+from usi_metric.io import Release, load_release, load_simulator, load_survey  # noqa: E402
+from usi_metric.report import plots  # noqa: E402
+from usi_metric.report.diagnosis import feature_diagnosis, mean_batch_rows  # noqa: E402
+from usi_metric.report.render import HEADERS, fmt_cell  # noqa: E402
+from usi_metric.report.wording import FEATURE_LABELS, fmt_feature  # noqa: E402
+from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic, sample_release_dir  # noqa: E402
+from usi_metric.scoring import (  # noqa: E402
+    CELL_KEYS,
+    PUBLISHED,
+    ScoreRow,
+    human_ceiling,
+    leaderboard,
+    pooled_difficulty,
+    resolve_difficulty,
+    score_simulator,
+)
+from usi_metric.scoring.explain import (  # noqa: E402
+    no_usi_reason,
+    sim_tasks,
+    yardstick,
+    yardstick_line,
+)
+
+DATA_ENV = "USI_DATA_DIR"
+LIMIT_ENV = "USI_MAX_UPLOAD_MB"
+DEFAULT_LIMIT_MB = 20.0
+MB = 2**20
+SCORE_CONCURRENCY = 4  # scorings that run at once (gradio's default is one at a time)
+CACHE_SWEEP = (3600, 3600)  # gradio delete_cache: hourly, files older than an hour
+LABEL_MAX = 80  # characters of a simulator name typed in the page
+TABLE_HEADERS = ["simulator"] + [HEADERS[k] for k in CELL_KEYS]
+YARDSTICKS = {  # the ECE yardstick of the upload tab, as `usi score --difficulty`
+    PUBLISHED: "the paper's frozen per-task difficulty of its 31 simulators, so the USI is "
+               "comparable with the published table",
+    "release": "pooled over the simulators of the release shown here",
+    "self": "pooled over your runs alone (a task needs at least 10 runs)",
+}
+ABOUT_FALLBACK = (
+    "## About the USI\n\nThe User-Sim Index (USI, 0–100) says how human an LLM user simulator "
+    "is on τ-bench tasks, compared with real people's sessions of the same tasks: four "
+    "behavioural dimensions (D1–D4), evaluation agreement on the post-session survey (Eval) "
+    "and outcome calibration ((1−ECE)·100). Paper: *Mind the Sim2Real Gap in User Simulation "
+    "for Agentic Tasks*, arXiv:2603.11245. (The metric card was not found beside this app.)"
+)
+UPLOADS_GONE = ("Your uploaded files were deleted from the server once scored; upload them "
+                "again to score with other options.")
+
+_CACHE: dict[str, _Loaded] = {}
+_CACHE_LOCK = threading.Lock()  # the shared release cache (held while a release is read)
+_DRAW_LOCK = threading.Lock()  # pyplot's figure list and rcParams are process-global
+
+
+# ----------------------------------------------------------------------------- settings, text
+
+
+def data_dir() -> Path:
+    """The release shown: ``$USI_DATA_DIR`` or the bundled synthetic sample."""
+    env = os.environ.get(DATA_ENV, "").strip()
+    return Path(env) if env else sample_release_dir()
+
+
+def upload_limit_bytes() -> int:
+    """The upload limit per file: ``$USI_MAX_UPLOAD_MB`` MB (default 20), in bytes.
+
+    >>> upload_limit_bytes() == int(float(os.environ.get(LIMIT_ENV) or 20) * 2**20)
+    True
+    """
+    raw = os.environ.get(LIMIT_ENV, "").strip()
+    try:
+        mb = float(raw) if raw else DEFAULT_LIMIT_MB
+    except ValueError:
+        mb = math.nan
+    if not (math.isfinite(mb) and mb > 0):
+        raise ValueError(f"{LIMIT_ENV} must be a positive number of MB, got {raw!r}")
+    return max(1, int(mb * MB))
+
+
+def plain(text: object, limit: int = 300) -> str:
+    """User text on one line, at most ``limit`` characters, encodable (lone surrogates -> ?).
+
+    >>> plain("a\\n  b" + "\\ud800"), len(plain("x" * 500, 10))
+    ('a b?', 10)
+    """
+    one = " ".join(str(text).split()).encode("utf-8", "replace").decode("utf-8")
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def esc(text: object, limit: int = 300) -> str:
+    """User text made inert for HTML: :func:`plain`, then every markup character escaped."""
+    return html.escape(plain(text, limit), quote=True)
+
+
+def _fig_name(name: str) -> str:
+    """A name for a matplotlib label: ``$`` would start mathtext."""
+    return plain(name, 60).replace("$", r"\$")
+
+
+def data_note(path: Path) -> str:
+    """An HTML line naming the release; loud when it is the synthetic sample."""
+    if is_synthetic(path):
+        return f"<p><strong>{esc(SYNTHETIC_NOTE)}</strong> (release: <code>{esc(path.name)}" \
+               "</code>)</p>"
+    return f"<p>Release folder: <code>{esc(path)}</code></p>"
+
+
+def png_data_uri(fig: Any) -> str:
+    """A figure as an inline ``data:image/png;base64,...`` URI (no file is written)."""
+    buf = io.BytesIO()
+    plots.save_png(fig, buf)  # type: ignore[arg-type]  # savefig takes a file object too
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _draw(make: Callable[[], Any]) -> str:
+    with _DRAW_LOCK:  # held only while one figure is drawn and encoded
+        return png_data_uri(make())
+
+
+def img_html(uri: str | None, alt: str) -> str:
+    """An ``<img>`` of an inline PNG (empty when there is none)."""
+    if not uri:
+        return ""
+    return f'<img src="{uri}" alt="{esc(alt)}" style="max-width:100%;height:auto">'
+
+
+def table_rows(rows: Sequence[ScoreRow]) -> list[list[str]]:
+    """Rows as text cells (``mean±std``; an em dash when missing); names as plain text."""
+    return [[plain(r.name, LABEL_MAX)] + [fmt_cell(r.cells.get(k), k) for k in CELL_KEYS]
+            for r in rows]
+
+
+# ----------------------------------------------------------------------------- release cache
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A release read once, with its leaderboard (difficulty ``self``, as ``usi leaderboard``)."""
+
+    release: Release
+    rows: list[ScoreRow]
+    yardstick: dict[str, Any]
+    chart: str | None
+
+
+def _load(path: Path) -> _Loaded:
+    release = load_release(path, strict=False, conversations=False)
+    diff = resolve_difficulty(release, "self")
+    rows = leaderboard(release, diff)
+    tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
+    sims = [r for r in rows if r.kind != "human"]
+    chart = _draw(lambda: plots.leaderboard_figure(
+        [(_fig_name(r.name), r.cells.get("usi")) for r in sims], rows[0].cells.get("usi")))
+    return _Loaded(release, rows, yardstick(diff, tasks), chart)
+
+
+def loaded_release(path: Path) -> _Loaded:
+    """The release at ``path``, read on first use and shared by every request."""
+    key = str(Path(path).resolve())
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is None:
+            hit = _CACHE[key] = _load(Path(path))
+        return hit
+
+
+# ----------------------------------------------------------------------------- leaderboard
+
+
+@dataclass
+class LeaderboardView:
+    """What the leaderboard tab shows (``note`` and ``chart`` are HTML)."""
+
+    note: str
+    rows: list[list[str]]
+    chart: str
+
+
+def leaderboard_view(path: Path | None = None) -> LeaderboardView:
+    """The release's leaderboard: caption, table rows and the USI bar chart."""
+    path = path or data_dir()
+    try:
+        hit = loaded_release(path)
+    except UsiError as exc:
+        return LeaderboardView(f"<p><strong>Error:</strong> {esc(exc)}</p>", [], "")
+    lines = [data_note(path), f"<p>{esc(yardstick_line(hit.yardstick))} Difficulty pooled "
+             "over the simulators of the table, as <code>usi leaderboard</code> (the paper's "
+             "table).</p>"]
+    lines += [f"<p><strong>Left out of the table:</strong> {esc(p)}</p>"
+              for p in hit.release.problems]
+    return LeaderboardView("\n".join(lines), table_rows(hit.rows),
+                           img_html(hit.chart, "USI of each simulator with ± std and the "
+                                    "human ceiling"))
+
+
+# ----------------------------------------------------------------------------- upload
+
+
+@dataclass
+class UploadResult:
+    """What the upload tab shows; ``ok`` False means ``message`` is a readable error.
+
+    ``message`` and ``diagnosis`` are HTML; ``radar`` and ``features`` are PNG data URIs.
+    """
+
+    ok: bool
+    message: str
+    rows: list[list[str]] = field(default_factory=list)
+    radar: str | None = None
+    features: str | None = None
+    diagnosis: str = ""
+    usi: float | None = None
+    yardstick: dict[str, Any] | None = None
+
+
+def _error(text: str, *more: str) -> UploadResult:
+    paras = "".join(f"<p>{esc(m)}</p>" for m in more)
+    return UploadResult(False, f'<p class="usi-error"><strong>Error:</strong> {esc(text)}</p>'
+                        + paras)
+
+
+def _short(text: str) -> str:
+    """Upload paths are long temp paths: show the file name only."""
+    return re.sub(r"(/[^\s:]+)+/([^/\s:]+)", r"\2", text)
+
+
+def size_problem(path: str, limit: int) -> str | None:
+    """Why the file at ``path`` is not scored for its size (None when it is within the limit).
+
+    >>> size_problem(__file__, 10**9) is None
+    True
+    """
+    name = Path(path).name
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        return f"{name}: cannot read the uploaded file ({exc.strerror}); upload it again."
+    if size > limit:
+        return (f"{name} is {size / MB:.1f} MB, over this Space's upload limit of "
+                f"{limit / MB:g} MB per file; score bigger files on your machine with "
+                "`usi score RUNS --data-dir RELEASE`.")
+    return None
+
+
+def score_upload(runs_path: str | None, survey_path: str | None = None,
+                 label: str | None = None, yardstick_name: str = PUBLISHED,
+                 path: Path | None = None, limit: int | None = None) -> UploadResult:
+    """Score an uploaded runs file (and optional survey file) against the release's humans.
+
+    As ``usi score``: the ECE yardstick defaults to the paper's published difficulty.
+    Files over ``limit`` bytes (default :func:`upload_limit_bytes`) are refused before they
+    are parsed. Every problem comes back as a one-line message (``ok`` False), never as a
+    traceback.
+    """
+    if not runs_path:
+        return _error("upload a runs JSON file first ({id: entry} or {\"results\": [...]}).")
+    if yardstick_name not in YARDSTICKS:
+        return _error(f"unknown yardstick {plain(yardstick_name, 40)!r}; choose one of "
+                      f"{', '.join(YARDSTICKS)}.")
+    limit = upload_limit_bytes() if limit is None else limit
+    for p in (runs_path, survey_path):
+        problem = size_problem(p, limit) if p else None
+        if problem:
+            return _error(problem)
+    name = plain(label, LABEL_MAX) if label and label.strip() else None
+    try:
+        return _score(runs_path, survey_path, name, yardstick_name, path or data_dir())
+    except UsiError as exc:
+        return _error(_short(str(exc)))
+    except RecursionError:
+        return _error(f"{Path(runs_path).name}: the JSON is nested too deeply to read.")
+    except Exception as exc:  # noqa: BLE001 - the page must show a message, not a traceback
+        return _error(f"could not score this file ({type(exc).__name__}: "
+                      f"{_short(str(exc))}).")
+
+
+def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str,
+           path: Path) -> UploadResult:
+    hit = loaded_release(path)
+    release = hit.release
+    sim = load_simulator(runs_path, label, workers=1, conversations=False)
+    survey = load_survey(survey_path, sim.name) if survey_path else None
+    if yard == "self":
+        diff = pooled_difficulty([sim], "self-pooled")
+    else:
+        diff = resolve_difficulty(release, yard)
+    row = score_simulator(sim, release.humans, diff, survey)
+    y = yardstick(diff, sim_tasks(sim))
+    reason = no_usi_reason(row, diff, sim, "choose the 'published' or 'release' yardstick")
+    if reason is not None:
+        bad = _error(f"{Path(runs_path).name}: {reason}.", yardstick_line(y))
+        bad.yardstick = y
+        return bad
+    usi = row.cells["usi"]
+    assert usi is not None  # no_usi_reason said so
+    human = human_ceiling(release.humans, diff, release.human_eval)
+    lines = [f"<h2>USI of {esc(sim.name, LABEL_MAX)}: {usi.mean:.1f} ± {usi.std:.1f}</h2>",
+             f"<p>Human ceiling on this release, same yardstick: "
+             f"{fmt_cell(human.cells.get('usi'), 'usi')}.</p>",
+             f'<p class="usi-yardstick"><strong>{esc(yardstick_line(y))}</strong> '
+             f"{esc(diff.source)}: {esc(YARDSTICKS[yard])}.</p>",
+             data_note(path)]
+    if survey is None:
+        lines.append("<p>No survey file: the USI has five terms (no Eval).</p>")
+    title = f"{_fig_name(sim.name)} (USI {fmt_cell(usi, 'usi')})"
+    radar = _draw(lambda: plots.radar_figure([(title, plots.radar_values(row.cells))],
+                                             plots.radar_values(human.cells), ncols=1))
+    feats, diag = _features(row)
+    return UploadResult(True, "\n".join(lines), table_rows([human, row]), radar, feats,
+                        diag, usi.mean, y)
+
+
+def _features(row: ScoreRow) -> tuple[str | None, str]:
+    pair = mean_batch_rows(row)
+    if pair is None:
+        return None, ""
+    diffs = feature_diagnosis(*pair)
+    off = [d for d in diffs if d.similarity < 1.0][:6]
+    items = "".join(f"<li><strong>{esc(FEATURE_LABELS[d.feature])}</strong>: "
+                    f"{esc(d.sentence)}</li>" for d in off)
+    text = ("<h3>Where it is least human (rows averaged over the human batches)</h3>"
+            f"<ul>{items}</ul>")
+    uri = _draw(lambda: plots.feature_figure(
+        _fig_name(row.name), [FEATURE_LABELS[d.feature] for d in diffs],
+        [d.human for d in diffs], [d.sim for d in diffs],
+        [(fmt_feature(d.feature, d.human), fmt_feature(d.feature, d.sim)) for d in diffs]))
+    return uri, text
+
+
+# ----------------------------------------------------------------------------- uploads
+
+
+def upload_folder() -> Path:
+    """Where gradio keeps uploaded files (``$GRADIO_TEMP_DIR`` or ``<tmp>/gradio``)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()).resolve()
+
+
+def discard_uploads(paths: Sequence[str | None], root: Path | None = None) -> int:
+    """Delete uploaded files (and their emptied folders) inside gradio's upload folder.
+
+    A path outside ``root`` (default :func:`upload_folder`) is never touched. Returns how many
+    files were deleted.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "ab12").mkdir(); _ = (root / "ab12" / "runs.json").write_text("{}")
+    >>> discard_uploads([str(root / "ab12" / "runs.json"), __file__, None], root)
+    1
+    >>> sorted(root.iterdir()), Path(__file__).is_file()
+    ([], True)
+    """
+    root = (root or upload_folder()).resolve()
+    gone = 0
+    for p in paths:
+        if not p:
+            continue
+        target = Path(p).resolve()
+        if target == root or not target.is_relative_to(root) or not target.is_file():
+            continue
+        try:
+            target.unlink()
+            gone += 1
+            parent = target.parent
+            if parent != root and parent.is_relative_to(root) and not any(parent.iterdir()):
+                parent.rmdir()
+        except OSError:
+            pass  # another request removed it first, or it is in use: the sweep gets it
+    return gone
+
+
+# ----------------------------------------------------------------------------- about
+
+
+def metric_card_path() -> Path:
+    """The metric card: ``README.md`` beside this app (the Space), else the package's."""
+    here = Path(__file__).resolve().with_name("README.md")
+    if here.is_file():
+        return here
+    import usi_metric
+
+    return Path(usi_metric.__file__).resolve().parent / "hf" / "evaluate_module" / "README.md"
+
+
+def about_text(card: Path | None = None) -> str:
+    """The metric card without its YAML header, or a short text when it is missing.
+
+    >>> about_text(Path("/nonexistent/README.md")).startswith("## About the USI")
+    True
+    """
+    card = card or metric_card_path()
+    try:
+        text = card.read_text(encoding="utf-8")
+    except OSError:
+        return ABOUT_FALLBACK
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            text = text[end + 4:]
+    return text.strip() or ABOUT_FALLBACK
+
+
+# ----------------------------------------------------------------------------- the app
+
+
+def build_app(limit: int | None = None):  # -> gr.Blocks (gradio is imported only here)
+    """The Gradio Blocks app with three tabs."""
+    import gradio as gr
+
+    limit = upload_limit_bytes() if limit is None else limit
+    view = leaderboard_view()
+    with gr.Blocks(title="USI: how human is your user simulator?",
+                   delete_cache=CACHE_SWEEP) as app:
+        gr.Markdown("# User-Sim Index (USI)\nHow human is an LLM user simulator? "
+                    "(arXiv:2603.11245)")
+        with gr.Tab("Leaderboard"):
+            gr.HTML(view.note, elem_id="lb-note")
+            gr.Dataframe(value=view.rows, headers=TABLE_HEADERS, interactive=False,
+                         elem_id="lb-table")
+            gr.HTML(view.chart, elem_id="lb-plot")
+        with gr.Tab("Score your simulator"):
+            gr.Markdown(
+                "Upload your simulator's runs on the release's tasks (the `{id: entry}` "
+                "form or `{\"results\": [...]}` with a `run` field) and, optionally, its "
+                "answers to the 8-question survey on the human sessions. "
+                f"**Limit: {limit / MB:g} MB per file.** The files are deleted from the "
+                "server once scored.", elem_id="upload-help")
+            with gr.Row():
+                runs = gr.File(label="runs JSON", file_types=[".json"], type="filepath",
+                               elem_id="runs-file")
+                survey = gr.File(label="survey JSON (optional)", file_types=[".json"],
+                                 type="filepath", elem_id="survey-file")
+            with gr.Row():
+                label = gr.Textbox(label="name to show (optional)", max_length=LABEL_MAX,
+                                   elem_id="sim-label")
+                yard = gr.Radio([(f"{k}: {v}", k) for k, v in YARDSTICKS.items()],
+                                value=PUBLISHED, label="ECE yardstick (task difficulty)",
+                                elem_id="yardstick")
+            go = gr.Button("Compute the USI", variant="primary", elem_id="score-button")
+            result = gr.HTML(elem_id="usi-result")
+            table = gr.Dataframe(headers=TABLE_HEADERS, interactive=False,
+                                 elem_id="usi-table", visible=False)
+            with gr.Row():
+                radar = gr.HTML(elem_id="usi-radar")
+                diagnosis = gr.HTML(elem_id="usi-diagnosis")
+            feats = gr.HTML(elem_id="usi-features")
+
+            def on_score(runs_path, survey_path, name, yard_name):
+                try:
+                    r = score_upload(runs_path, survey_path, name, yard_name, limit=limit)
+                finally:
+                    gone = discard_uploads([runs_path, survey_path])
+                note = f"<p><em>{UPLOADS_GONE}</em></p>" if gone else ""
+                return (r.message + note,
+                        gr.update(value=r.rows or None, visible=r.ok),
+                        img_html(r.radar, "the six terms against the human ceiling"),
+                        img_html(r.features, "per-feature diagnosis"),
+                        r.diagnosis, None, None)
+
+            go.click(on_score, [runs, survey, label, yard],
+                     [result, table, radar, feats, diagnosis, runs, survey],
+                     api_name="score", concurrency_limit=SCORE_CONCURRENCY)
+        with gr.Tab("About"):
+            gr.Markdown(about_text(), elem_id="about")
+    return app
+
+
+def main() -> None:
+    """Serve at ``$GRADIO_SERVER_NAME``:``$GRADIO_SERVER_PORT`` (default 127.0.0.1:7860)."""
+    import gradio as gr
+
+    try:
+        limit = upload_limit_bytes()
+    except ValueError as exc:
+        raise SystemExit(f"usi space: error: {exc}") from None
+    build_app(limit).launch(share=False, max_file_size=limit, theme=gr.themes.Default(),
+                            footer_links=[])
+
+
+if __name__ == "__main__":
+    main()

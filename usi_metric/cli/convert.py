@@ -1,0 +1,100 @@
+"""``usi convert``: a benchmark run (τ-bench, τ²-bench, OdysSim, the rollout form) as a
+simulator file of the release, ``eval_results_<name>.json``, ready to join a release folder
+(leaderboard, report, dataset).
+
+The file is written in the form that reads back as the same sessions (see
+``usi_metric.io.formats.write``), checked by reading it back before it is written; it
+appears atomically (a temp file beside it, then a rename) and never replaces a file
+without ``--overwrite``.
+
+>>> import argparse
+>>> sub = argparse.ArgumentParser().add_subparsers()
+>>> register(sub)
+>>> sorted(sub.choices)
+['convert']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from usi_metric.errors import UsiError
+from usi_metric.io.formats import TAU_DOMAINS, read_runs, read_runs_files
+from usi_metric.io.formats.write import ROLLOUT, release_payload, session_identity
+from usi_metric.io.layout import SIM_PREFIX
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``convert`` to the ``usi`` parser."""
+    p = sub.add_parser("convert", help="a tau-bench / tau2-bench / OdysSim run as a "
+                       "simulator file of the release (eval_results_<name>.json)")
+    p.add_argument("inputs", nargs="+", metavar="IN",
+                   help="the run's results file(s), merged (say one per domain)")
+    p.add_argument("--out", required=True,
+                   help="the file to write, named eval_results_<name>.json")
+    p.add_argument("--domain", choices=TAU_DOMAINS,
+                   help="the domain of a tau-bench / tau2-bench file that does not say it")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=cmd_convert)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    name = out.name.removesuffix(".json")
+    if not out.name.endswith(".json") or not name.startswith(SIM_PREFIX) or \
+            name == SIM_PREFIX:
+        raise UsiError(f"must be named {SIM_PREFIX}<name>.json (a release's simulator file)",
+                       file=str(out))
+    if out.is_dir():
+        raise UsiError("is a folder", file=str(out))
+    if out.exists() and not args.overwrite:
+        raise UsiError("already exists; pass --overwrite to replace it", file=str(out))
+    runs = read_runs_files(args.inputs, args.domain)
+    for note in runs.warnings:
+        print(f"usi: warning: {note}", file=sys.stderr)
+    payload, form, why = release_payload(runs.sessions, runs.agent_ids)
+    back = read_runs(str(out), json.loads(json.dumps(payload)))
+    if [session_identity(s) for s in back.sessions] != [session_identity(s)
+                                                         for s in runs.sessions]:
+        raise UsiError("internal error: the written file would not read back as the same "
+                       "sessions", file=str(out))
+    write_atomically(out, payload)
+    tasks = len({s.task_key for s in runs.sessions})
+    n_runs = len({s.group for s in runs.sessions})
+    how = (f"the rollout form {{\"results\": [...]}} with run numbers ({why})"
+           if form == ROLLOUT else "the release layout {instance_id: entry}")
+    print(f"wrote {out}: {len(runs.sessions)} sessions ({tasks} tasks, {n_runs} run(s)) "
+          f"as {how}")
+    return 0
+
+
+def write_atomically(path: Path, payload: Any) -> None:
+    """Write JSON to a temp file beside ``path``, then rename it over ``path``."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsiError("its folder does not exist", file=str(path))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file (mkstemp makes 0600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, ensure_ascii=False, indent=1)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsiError(f"cannot write ({exc.strerror or exc})", file=str(path)) from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
