@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SAMPLE := usi_metric/samples/synthetic_tau_usi
 
-.PHONY: install demo test lint sample bench browser-deps clean
+.PHONY: install demo test lint sample bench browser-deps space clean
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ lint: install
 # Regenerate the bundled SYNTHETIC sample release (deterministic).
 sample: install
 	$(PY) scripts/make_synthetic_sample.py $(SAMPLE)
+
+# The Hugging Face Space (metric card + script + app) with the package inside: dist/space/.
+# Upload: hf upload <org>/usi dist/space . --repo-type space
+space: install
+	$(PY) scripts/make_space.py dist/space
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -14,9 +14,10 @@ Columns are declared once, in :mod:`dataset_builder.schema`.
 
 from dataset_builder.evaluate_rows import evaluate_kwargs
 from dataset_builder.repo import BuildResult, build_repo
-from dataset_builder.schema import CONFIG_NAMES, FEATURES, REPO_ID, SPLIT
+from dataset_builder.schema import CONFIG_NAMES, FEATURES, SPLIT
 from dataset_builder.sessions import release_from_rows
 from dataset_builder.tau_usi import TauUSI, TauUSIConfig
+from usi_metric.io.layout import REPO_ID
 
 __all__ = [
     "CONFIG_NAMES",

@@ -12,10 +12,11 @@ never ships with a hole.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard
@@ -133,10 +134,20 @@ def simulator_table(counts: Counts) -> str:
                       "survey answers"], rows)
 
 
+def built_configs(counts: Counts) -> list[str]:
+    """The configs a build writes: those with rows. An empty config is left out of the repo
+    and its card, because ``load_dataset`` cannot read a Parquet split of no rows.
+
+    >>> built_configs(Counts(rows={"human": 3, "simulators": 0, "surveys": 2}))
+    ['human', 'surveys']
+    """
+    return [c for c in CONFIG_NAMES if counts.rows.get(c, 0) > 0]
+
+
 def dataset_infos(counts: Counts) -> DatasetInfosDict:
-    """The ``dataset_info`` of every config: features and the ``test`` split's size."""
+    """The ``dataset_info`` of every built config: features and the ``test`` split's size."""
     infos = DatasetInfosDict()
-    for name in CONFIG_NAMES:
+    for name in built_configs(counts):
         splits = SplitDict()
         splits.add(SplitInfo(name=SPLIT, num_bytes=counts.num_bytes.get(name, 0),
                              num_examples=counts.rows.get(name, 0)))
@@ -146,10 +157,10 @@ def dataset_infos(counts: Counts) -> DatasetInfosDict:
     return infos
 
 
-def configs_yaml() -> list[dict[str, object]]:
+def configs_yaml(configs: Sequence[str] = CONFIG_NAMES) -> list[dict[str, object]]:
     """The ``configs:`` list: one split ``test`` per config, its Parquet shards."""
     out: list[dict[str, object]] = []
-    for name in CONFIG_NAMES:
+    for name in configs:
         entry: dict[str, object] = {"config_name": name}
         if name == DEFAULT_CONFIG:
             entry["default"] = True
@@ -168,12 +179,17 @@ def render_card(counts: Counts, *, release_name: str, synthetic: bool,
     except OSError as exc:
         raise UsiError(f"cannot read the dataset card template ({exc.strerror})",
                        file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise UsiError(f"the dataset card template is not UTF-8 text ({exc.reason})",
+                       file=str(path)) from None
     try:
         card = DatasetCard(template)
-    except ValueError as exc:
-        raise UsiError(f"bad YAML header in the card template ({exc})", file=str(path)) from None
+    except (ValueError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())  # YAML's messages span lines
+        raise UsiError(f"bad YAML header in the card template ({reason})",
+                       file=str(path)) from None
     data = card.data
-    data["configs"] = configs_yaml()
+    data["configs"] = configs_yaml(built_configs(counts))
     data["size_categories"] = [size_category(sum(counts.rows.values()))]
     dataset_infos(counts).to_dataset_card_data(data)
     if synthetic:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dataset_builder.schema import REPO_ID
 from usi_metric.errors import UsiError
 from usi_metric.io import find_human_file
+from usi_metric.io.layout import REPO_ID
 
 # Every JSON file of the repo: data/, eval_results/ and survey_data/ (fnmatch: * crosses /).
 RAW_PATTERNS: tuple[str, ...] = ("*.json",)

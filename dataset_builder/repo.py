@@ -18,9 +18,6 @@ True
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +25,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataset_builder.card import LICENSE_TEXT, Counts, render_card
+from dataset_builder.card import LICENSE_TEXT, Counts, built_configs, render_card
 from dataset_builder.rows import Row, file_rows, release_plan
 from dataset_builder.schema import CONFIG_NAMES, DATA_DIRS, FEATURES, SPLIT
 from usi_metric.errors import UsiError
+from usi_metric.runtime.output import check_folder_target, write_folder_atomic
 from usi_metric.samples import sample_release_dir
 
 MAX_SHARD_BYTES = 256 * 2**20  # Arrow (uncompressed) bytes per Parquet shard
@@ -130,44 +128,11 @@ def write_shards(table: pa.Table, folder: Path, max_shard_bytes: int) -> list[Pa
 
 
 def _check_target(release_dir: Path, out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise UsiError("exists and is not a folder", file=str(out))
     root, target = release_dir.resolve(), out.resolve()
     if target == root or target in root.parents:
         raise UsiError("the output folder would hold the release it is built from; "
                        "choose another OUT_DIR", file=str(out))
-    if not out.exists():
-        return
-    if not overwrite:
-        raise UsiError("already exists; pass --overwrite to replace a previous build",
-                       file=str(out))
-    others = sorted(p.name for p in out.iterdir() if p.name not in MANAGED)
-    if others:
-        raise UsiError(f"not a previous build (it also holds {', '.join(others[:3])}); "
-                       "refusing to replace it", file=str(out))
-
-
-def _umask_mode() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return 0o777 & ~current
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` to ``out``; a previous build at ``out`` is swapped out, then removed."""
-    os.chmod(tmp, _umask_mode())
-    if not out.exists():
-        os.rename(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.rmdir(old)
-    os.rename(out, old)
-    try:
-        os.rename(tmp, out)
-    except OSError:
-        os.rename(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    check_folder_target(out, overwrite, MANAGED.__contains__, "build")
 
 
 def build_repo(
@@ -188,24 +153,16 @@ def build_repo(
     synthetic = is_synthetic(release_dir)
     card = render_card(counts, release_name=release_dir.resolve().name, synthetic=synthetic,
                        template_path=template_path)
-    tmp: Path | None = None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    configs = built_configs(counts)
+
+    def write(tmp: Path) -> dict[str, list[str]]:
         shards = {}
-        for c in CONFIG_NAMES:
+        for c in configs:
             paths = write_shards(tables[c], tmp / DATA_DIRS[c], max_shard_bytes)
             shards[c] = [p.relative_to(tmp).as_posix() for p in paths]
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         (tmp / LICENSE_FILE).write_text(LICENSE_TEXT, encoding="utf-8")
-        _move_into_place(tmp, out)
-    except OSError as exc:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise UsiError(f"cannot write the dataset repo ({exc.strerror or exc})",
-                       file=str(exc.filename or out)) from None
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        return shards
+
+    shards = write_folder_atomic(out, write, overwrite, MANAGED.__contains__, "build")
     return BuildResult(out_dir=out, counts=counts, shards=shards, synthetic=synthetic)

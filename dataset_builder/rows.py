@@ -22,7 +22,6 @@ from dataset_builder.schema import CONFIG_NAMES, SURVEY_FIELDS
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS
 from usi_metric.io import (
-    SURVEY_PREFIX,
     SessionSet,
     SurveySet,
     load_humans,
@@ -31,7 +30,9 @@ from usi_metric.io import (
     read_json,
     release_files,
     simulator_name,
+    survey_name,
 )
+from usi_metric.io.formats import read_runs_file
 
 _TASK_RE = re.compile(r"([A-Za-z][A-Za-z0-9-]*)_(\d+)")
 
@@ -49,15 +50,6 @@ def task_parts(task_id: str) -> tuple[str | None, int | None]:
     if m is None:
         return None, None
     return m.group(1), int(m.group(2))
-
-
-def survey_name(path: str | Path) -> str:
-    """The judge of a survey file: ``survey_comparable_gpt-5.json`` -> ``gpt-5``.
-
-    >>> survey_name("survey_data/survey_comparable_human-eval-100.json")
-    'human-eval-100'
-    """
-    return Path(path).name.removesuffix(".json").removeprefix(SURVEY_PREFIX)
 
 
 def release_plan(data_dir: str | Path) -> Plan:
@@ -98,6 +90,22 @@ def agent_ids(path: str | Path, n_sessions: int) -> list[str | None]:
     for e in entries:
         value = e.get("agent_id") if isinstance(e, Mapping) else None
         out.append(value if isinstance(value, str) else None)
+    return out
+
+
+def simulator_agent_ids(path: str | Path, n_sessions: int) -> list[str | None]:
+    """The agent of each session of a simulator runs file, in any form the library reads
+    (release layout, rollout form, τ-bench, τ²-bench, OdysSim), in the loader's order.
+
+    >>> from usi_metric.samples import sample_release_dir
+    >>> p = sample_release_dir() / "eval_results" / "eval_results_synth-terse.json"
+    >>> simulator_agent_ids(p, 58)[0]
+    'synth-agent-v1'
+    """
+    out = read_runs_file(path).agent_ids
+    if len(out) != n_sessions:
+        raise UsiError(f"expected {n_sessions} entries beside the loaded sessions",
+                       file=str(path))
     return out
 
 
@@ -172,7 +180,7 @@ def file_rows(config: str, name: str, path: str | Path) -> list[Row]:
         return human_rows(sset, agent_ids(path, len(sset)))
     if config == "simulators":
         sset = load_simulator(path, name)
-        return simulator_rows(sset, agent_ids(path, len(sset)))
+        return simulator_rows(sset, simulator_agent_ids(path, len(sset)))
     if config == "surveys":
         return survey_rows(load_survey(path, name))
     raise UsiError(f"unknown config {config!r} (one of {', '.join(CONFIG_NAMES)})")

@@ -18,10 +18,8 @@ import datasets
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.features import COLUMNS
 
-REPO_ID = "cmu-lti/tau-usi"
 SPLIT = "test"
 CONFIG_NAMES: tuple[str, ...] = ("human", "simulators", "surveys")
-HUMAN_EVAL_JUDGE = "human-eval-100"
 
 # Where each config's Parquet shards live inside the dataset repo.
 DATA_DIRS: dict[str, str] = {name: name for name in CONFIG_NAMES}

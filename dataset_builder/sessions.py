@@ -15,52 +15,102 @@ metric needs (the second human's survey is read in its file's order).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from dataset_builder.schema import HUMAN_EVAL_JUDGE
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS, featurize_many
+from usi_metric.features.extract import is_mapping
 from usi_metric.io import Release, Session, SessionSet, SurveySet
+from usi_metric.io.jsonfile import has_lone_surrogate
+from usi_metric.io.layout import HUMAN_EVAL_NAME
+from usi_metric.io.sessions import human_session, simulator_session
+from usi_metric.io.validate import (
+    check_answer,
+    check_conversation,
+    check_keep,
+    check_reward,
+    check_text,
+    check_whole_number,
+    is_number,
+    tname,
+)
 
 PARQUET_PATH = "<parquet>"
 
 
+def _where(config: str) -> str:
+    return f"<{config} rows>"
+
+
 def _get(row: Mapping[str, Any], name: str, config: str) -> Any:
     if name not in row:
-        raise UsiError("missing column", file=f"<{config} rows>",
-                       id=str(row.get("instance_id")), field=name)
+        raise UsiError("missing column", file=_where(config),
+                       id=_shown_id(row.get("instance_id")), field=name)
     return row[name]
 
 
-def _answers(survey: Any) -> dict[str, str]:
+def _shown_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and not has_lone_surrogate(value) else None
+
+
+def _rows(rows: Iterable[Any], config: str) -> list[Mapping[str, Any]]:
+    """The rows as a list; each must be a mapping (a dict, as ``load_dataset`` gives)."""
+    out = list(rows)
+    for i, row in enumerate(out):
+        if not is_mapping(row):
+            raise UsiError(f"a row must be an object of columns, got {tname(row)}",
+                           file=_where(config), field=f"row {i}")
+    return out
+
+
+def _str(row: Mapping[str, Any], name: str, config: str, iid: str | None) -> str:
+    value = _get(row, name, config)
+    if not isinstance(value, str) or not value:
+        raise UsiError(f"must be a non-empty string, got {tname(value)}", file=_where(config),
+                       id=iid, field=name)
+    return check_text(value, file=_where(config), id=iid, field=name)
+
+
+def _int(row: Mapping[str, Any], name: str, config: str, iid: str, low: int) -> int:
+    return check_whole_number(_get(row, name, config), low=low, file=_where(config), id=iid,
+                              field=name)
+
+
+def _answers(survey: Any, config: str, iid: str) -> dict[str, str]:
     """The answered fields of a survey struct (null fields are not answered)."""
     if not survey:
         return {}
-    return {k: v for k, v in survey.items() if v is not None}
+    if not is_mapping(survey):
+        raise UsiError(f"must be an object of survey answers or null, got {tname(survey)}",
+                       file=_where(config), id=iid, field="survey")
+    out = {}
+    for k, v in survey.items():
+        answer = check_answer(v, file=_where(config), id=iid, field=f"survey.{k}")
+        if answer is not None:
+            out[k] = answer
+    return out
 
 
 def _session(row: Mapping[str, Any], config: str, group_column: str) -> Session:
-    iid = _get(row, "instance_id", config)
-    group = _get(row, group_column, config)
-    if isinstance(group, bool) or not isinstance(group, int):
-        raise UsiError(f"must be an integer, got {group!r}", file=f"<{config} rows>", id=iid,
-                       field=group_column)
-    ece_run = _get(row, "ece_run", config) if group_column == "run" else 0
-    reward = _get(row, "reward", config)
-    return Session(
-        instance_id=iid,
-        base_id=_get(row, "base_id", config),
-        task_key=_get(row, "task_id", config),
-        group=str(group),
-        ece_run=int(ece_run),
-        reward=None if reward is None else float(reward),
-        keep=_get(row, "keep", config),
-        conversation=tuple(dict(m) for m in _get(row, "conversation", config)),
-        survey=_answers(row.get("survey")),
-    )
+    where = _where(config)
+    iid = _str(row, "instance_id", config, None)
+    conv = check_conversation(_get(row, "conversation", config), file=where, id=iid,
+                              text=True)
+    fields = {"conversation": tuple(dict(m) for m in conv),
+              "reward": check_reward(_get(row, "reward", config), file=where, id=iid),
+              "keep": check_keep(_get(row, "keep", config), file=where, id=iid),
+              "survey": _answers(row.get("survey"), config, iid)}
+    # the record stores its keys: they are taken as they are, not read from the id again
+    keys = {"base_id": _str(row, "base_id", config, iid),
+            "task_key": _str(row, "task_id", config, iid)}
+    if group_column == "run":
+        return simulator_session(iid, fields, run=_int(row, "run", config, iid, 0),
+                                 ece_run=_int(row, "ece_run", config, iid, 0), **keys)
+    return human_session(iid, fields, batch=_int(row, group_column, config, iid, 1), **keys)
 
 
 def _stored_features(rows: list[Mapping[str, Any]], config: str) -> tuple[np.ndarray,
@@ -68,14 +118,21 @@ def _stored_features(rows: list[Mapping[str, Any]], config: str) -> tuple[np.nda
     matrix = np.zeros((len(rows), len(COLUMNS)), dtype=float)
     mask = np.zeros(len(rows), dtype=bool)
     for i, row in enumerate(rows):
+        iid = _shown_id(row.get("instance_id"))
         feats = _get(row, "features", config) or {}
+        if not is_mapping(feats):
+            raise UsiError(f"must be an object of the feature columns or null, got "
+                           f"{tname(feats)}", file=_where(config), id=iid, field="features")
         values = [feats.get(c) for c in COLUMNS]
         if all(v is None for v in values):
             continue
         if any(v is None for v in values):
             raise UsiError("some feature fields are null and others not",
-                           file=f"<{config} rows>", id=str(row.get("instance_id")),
-                           field="features")
+                           file=_where(config), id=iid, field="features")
+        for c, v in zip(COLUMNS, values, strict=True):
+            if not is_number(v) or not math.isfinite(float(v)):
+                raise UsiError(f"must be a finite number, got {v!r}", file=_where(config),
+                               id=iid, field=f"features.{c}")
         matrix[i] = values
         mask[i] = True
     return matrix, mask
@@ -84,6 +141,7 @@ def _stored_features(rows: list[Mapping[str, Any]], config: str) -> tuple[np.nda
 def _session_set(name: str, source: str, rows: list[Mapping[str, Any]], config: str,
                  group_column: str, featurize: bool) -> SessionSet:
     sessions = [_session(r, config, group_column) for r in rows]
+    _no_duplicates(sessions, config, group_column)
     if featurize:
         matrix, mask = featurize_many((s.conversation for s in sessions), source)
     else:
@@ -92,11 +150,25 @@ def _session_set(name: str, source: str, rows: list[Mapping[str, Any]], config: 
                       features=matrix, has_features=mask)
 
 
+def _no_duplicates(sessions: list[Session], config: str, group_column: str) -> None:
+    """A session given twice (same id, same run) is an error, as in the JSON files: the
+    rows would otherwise count it twice, or keep whichever came last."""
+    seen: set[tuple[str, str]] = set()
+    for s in sessions:
+        key = (s.group, s.instance_id)
+        if key in seen:
+            what = f"in run {s.group}" if group_column == "run" else "in the human rows"
+            raise UsiError(f"duplicate id {what}", file=_where(config), id=s.instance_id,
+                           field="instance_id")
+        seen.add(key)
+
+
 def _by(rows: Iterable[Mapping[str, Any]], column: str, config: str) -> dict[str, list]:
-    """Rows grouped by a column, each group in row order."""
+    """Rows grouped by a column (a non-empty string), each group in row order."""
     out: dict[str, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        out.setdefault(_get(row, column, config), []).append(row)
+    for row in _rows(rows, config):
+        out.setdefault(_str(row, column, config, _shown_id(row.get("instance_id"))),
+                       []).append(row)
     return out
 
 
@@ -112,7 +184,7 @@ def release_from_rows(
     With ``featurize=False`` (default) the stored ``features`` column is used; with True the
     features are computed again from the ``conversation`` column by ``usi_metric``.
     """
-    human_rows = list(human)
+    human_rows = _rows(human, "human")
     if not human_rows:
         raise UsiError("no human rows: the human config is needed to score",
                        file="<human rows>")
@@ -124,13 +196,13 @@ def release_from_rows(
     for judge, rows in _by(surveys, "judge", "surveys").items():
         answers: dict[str, dict[str, str]] = {}
         for row in rows:
-            iid = _get(row, "instance_id", "surveys")
+            iid = _str(row, "instance_id", "surveys", None)
             if iid in answers:
                 raise UsiError("duplicate id for this judge", file="<surveys rows>", id=iid,
                                field="instance_id")
-            answers[iid] = _answers(row.get("survey"))
+            answers[iid] = _answers(row.get("survey"), "surveys", iid)
         sset = SurveySet(name=judge, path=PARQUET_PATH, surveys=answers)
-        if judge == HUMAN_EVAL_JUDGE:
+        if judge == HUMAN_EVAL_NAME:
             human_eval = sset
         else:
             survey_sets[judge] = sset

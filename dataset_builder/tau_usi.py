@@ -32,9 +32,10 @@ from dataset_builder.download import download_release
 from dataset_builder.rows import config_rows, release_plan
 from dataset_builder.schema import CONFIG_DESCRIPTIONS, CONFIG_NAMES, FEATURES, SPLIT
 from usi_metric.errors import UsiError
+from usi_metric.io.layout import REPO_ID
 
 VERSION = datasets.Version("1.0.0")
-HOMEPAGE = "https://huggingface.co/datasets/cmu-lti/tau-usi"
+HOMEPAGE = f"https://huggingface.co/datasets/{REPO_ID}"
 LICENSE = "research and evaluation use only; not for training LLMs"
 CITATION = """\
 @article{zhou2026sim2real,

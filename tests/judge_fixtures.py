@@ -187,7 +187,8 @@ def build_tiny_model(folder: Path, max_positions: int = 1024) -> Path:
 
 # ----------------------------------------------------------------------------- server
 
-Reply = dict[str, Any]  # {"content": str} | {"status": int, "headers": {...}} (+ "delay")
+# {"content": str} | {"status": int, "headers": {...}, "echo_auth": bool}, + "delay" (s)
+Reply = dict[str, Any]
 
 
 def completion(content: str | None, model: str = "judge") -> dict[str, Any]:
@@ -229,8 +230,10 @@ class ChatServer:
                 if reply.get("delay"):
                     server.stop.wait(reply["delay"])
                 if "status" in reply:
-                    self._send(reply["status"], {"error": {"message": "try later"}},
-                               reply.get("headers", {}))
+                    error = {"message": "try later"}
+                    if reply.get("echo_auth"):  # a careless server: the key in its error
+                        error = {"message": f"bad key {self.headers['authorization']}"}
+                    self._send(reply["status"], {"error": error}, reply.get("headers", {}))
                     return
                 self._send(200, completion(reply["content"], body.get("model", "")))
 
@@ -283,3 +286,45 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         if time.monotonic() > end:
             raise AssertionError("condition not reached")
         time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------- served answers
+
+def _json(**answers: Any) -> str:
+    return json.dumps(answers)
+
+
+# What the test server answers about each session, request after request (the last one
+# repeats). Invalid options, a number, a fenced block, missing fields and unreadable replies.
+SERVED: dict[str, list[str]] = {
+    "K7PQ2M": [_json(task_success="Yes - Task completed", efficiency="Very efficient",
+                     question_amount_preference="About right", answer_effort_time="Medium",
+                     human_like="Yes", interaction_flow="Excellent",
+                     overall_score="5 (Excellent)", reuse="Absolutely yes")],
+    "ZX81LT": [_json(task_success="Partially", efficiency="About right", human_like="yes",
+                     interaction_flow="Smooth", overall_score="3 (Acceptable)",
+                     reuse=" Maybe")],
+    "W2817456": ["I'd say the agent handled the return fine.",
+                 "Honestly it was fine, nothing to add."],
+    "H3JD9R": ["Here are my answers:\n```json\n" + _json(
+        task_success="No - Task failed", efficiency="Somewhat inefficient",
+        question_amount_preference="A bit too many", answer_effort_time="Low",
+        human_like="Partially", interaction_flow="Not smooth", overall_score=4,
+        reuse="No") + "\n```"],
+    "B4NV6S": ["Sure, happy to help with the survey!",
+               _json(task_success="Yes - Task completed", efficiency="About right",
+                     question_amount_preference="About right", answer_effort_time="Medium",
+                     human_like="Partially", interaction_flow="OK",
+                     overall_score="3 (Acceptable)", reuse="Maybe")],
+    "T9WC1E": [_json(task_success="Yes - Task completed",
+                     efficiency="Very inefficient - Too many steps",
+                     question_amount_preference="Too few", answer_effort_time="Medium",
+                     human_like="Yes", interaction_flow="Not smooth", overall_score="Good",
+                     reuse="Yes")],
+}
+
+
+def served(body: dict[str, Any], n: int) -> Reply:
+    """The ``SERVED`` reply of the n-th request about a session."""
+    replies = SERVED[session_code(body)]
+    return {"content": replies[min(n, len(replies)) - 1]}

@@ -121,7 +121,7 @@ def test_without_survey_eval_is_none_and_usi_has_five_terms(mini: Path, metric: 
     assert_no_nan(out)
 
 
-def two_task_rows(sim_reward: dict[str, float]) -> tuple[list, list]:
+def two_task_groups(sim_reward: dict[str, float]) -> tuple[list, list]:
     texts = {"airline_0": "I need to move my flight to Friday.",
              "airline_1": "Cancel order 5 please."}
     preds = [[{"instance_id": t, "run": 1, "conversation": conv(x), "reward": sim_reward[t]}]
@@ -134,7 +134,7 @@ def two_task_rows(sim_reward: dict[str, float]) -> tuple[list, list]:
 def test_card_example_by_hand(metric: Any) -> None:
     # Same words as the humans: D1..D4 = 100. ECE per batch: bin 0 holds airline_0
     # (|0 - 1| = 1), bin 4 airline_1 (0): 1/2. USI = (400 + 50) / 5 = 90; ceiling 100.
-    preds, refs = two_task_rows({"airline_0": 0.0, "airline_1": 1.0})
+    preds, refs = two_task_groups({"airline_0": 0.0, "airline_1": 1.0})
     out = metric.compute(predictions=preds, references=refs,
                          difficulty={"airline_0": 0.1, "airline_1": 0.9})
     assert (out["usi"], out["usi_std"], out["ece"], out["human_usi"]) == (90.0, 0.0, 0.5, 100.0)
@@ -173,7 +173,7 @@ def test_keep_null_false_and_absent_and_ece_run_by_hand() -> None:
 def test_annotator_ids_key_the_survey_judgments() -> None:
     # Annotator 2's human said "Yes" (1.0); the judge answers "Partially" (0.5) for
     # airline_0_ann2 only: batch 2 Eval = 50, batches 1 and 3 have no judged entry.
-    preds, refs = two_task_rows({"airline_0": 1.0, "airline_1": 1.0})
+    preds, refs = two_task_groups({"airline_0": 1.0, "airline_1": 1.0})
     refs[0][1]["survey"] = {"human_like": "Yes"}
     out = compute_usi(preds, refs, difficulty={"airline_0": 0.1, "airline_1": 0.9},
                       survey_judgments={"airline_0_ann2": {"human_like": "Partially"}})
@@ -324,15 +324,15 @@ def test_features_are_typed_as_documented() -> None:
 # ----------------------------------------------------------------------------- errors
 
 
-def good_rows() -> tuple[list, list]:
-    return two_task_rows({"airline_0": 0.0, "airline_1": 1.0})
+def good_groups() -> tuple[list, list]:
+    return two_task_groups({"airline_0": 0.0, "airline_1": 1.0})
 
 
 BAD_ADD = [
     (lambda p, r: (None, r), "predictions is missing"),
-    (lambda p, r: (p[:1], r), "predictions has 1 rows and references 2"),
-    (lambda p, r: ("airline_0", r), "must be a list of rows"),
-    (lambda p, r: ([p[0], {"instance_id": "x"}], r), "a row must be a list of sessions"),
+    (lambda p, r: (p[:1], r), "predictions has 1 task groups and references 2"),
+    (lambda p, r: ("airline_0", r), "must be a list of task groups"),
+    (lambda p, r: ([p[0], {"instance_id": "x"}], r), "a task group must be a list of sessions"),
     (lambda p, r: ([[{"run": 1, "conversation": []}], p[1]], r),
      "predictions[0][0].instance_id: needs the task instance id"),
     (lambda p, r: ([[{**p[0][0], "reward": "1"}], p[1]], r),
@@ -352,14 +352,14 @@ BAD_ADD = [
     (lambda p, r: (p, [[{**r[0][0], "survey": {"human_like": 3}}], r[1]]),
      "survey.human_like: must be the answer text"),
     (lambda p, r: ([p[0] + p[1]], [r[0] + r[1]]), "mixes tasks airline_0, airline_1"),
-    (lambda p, r: ([[], p[1]], [[], r[1]]), "row 0: the row is empty on both sides"),
+    (lambda p, r: ([[], p[1]], [[], r[1]]), "field task group 0: is empty on both sides"),
 ]
 
 
 @pytest.mark.parametrize(("mutate", "needle"), BAD_ADD)
 def test_bad_rows_raise_usi_error_from_add_batch_and_compute(
         mutate: Any, needle: str, metric: Any) -> None:
-    preds, refs = mutate(*good_rows())
+    preds, refs = mutate(*good_groups())
     with pytest.raises(UsiError) as info:
         metric.add_batch(predictions=preds, references=refs)
     assert needle in str(info.value)
@@ -369,15 +369,15 @@ def test_bad_rows_raise_usi_error_from_add_batch_and_compute(
 
 
 BAD_COMPUTE = [
-    (lambda p, r: ([p[0], p[0]], [r[0], r[0]]), {}, "task airline_0 is in rows 0 and 1"),
+    (lambda p, r: ([p[0], p[0]], [r[0], r[0]]), {}, "task airline_0 is in task groups 0 and 1"),
     (lambda p, r: ([p[0] + p[0], p[1]], r), {}, "run 1 of this task instance is given twice"),
     (lambda p, r: ([[], []], r), {}, "no simulator session"),
     (lambda p, r: ([[{**s, "keep": False} for s in p[0]], []], r), {},
-     "no kept simulator session"),
+     "no kept session of the runs is a kept human session"),
     (lambda p, r: (p, r), {"difficulty": {"airline_0": 1.5}}, "must be a number in [0, 1]"),
     (lambda p, r: (p, r), {"difficulty": {"retail_9": 0.5}},
-     "no task of the runs and of the human sessions has a difficulty in the given map"),
-    (lambda p, r: (p, r), {"difficulty": None}, "needs >= 10 pooled simulator samples"),
+     "the given map yardstick covers 0 of the 2 tasks of the runs"),
+    (lambda p, r: (p, r), {"difficulty": "self"}, "a pooled task needs >= 10 samples"),
     (lambda p, r: (p, r), {"survey_judgments": {"retail_1": {"human_like": "Yes"}}},
      "survey_judgments: no id matches a human session"),
     (lambda p, r: (p, r), {"survey_judgments": ["x"]}, "survey_judgments: must be a"),
@@ -387,7 +387,7 @@ BAD_COMPUTE = [
 @pytest.mark.parametrize(("mutate", "kwargs", "needle"), BAD_COMPUTE)
 def test_bad_inputs_raise_usi_error_out_of_compute(
         mutate: Any, kwargs: dict, needle: str, metric: Any) -> None:
-    preds, refs = mutate(*good_rows())
+    preds, refs = mutate(*good_groups())
     kwargs = {"difficulty": {"airline_0": 0.1, "airline_1": 0.9}, **kwargs}
     with pytest.raises(UsiError) as info:
         metric.compute(predictions=preds, references=refs, **kwargs)
@@ -401,10 +401,12 @@ def test_no_ece_error_says_how_to_pass_difficulty(mini: Path, metric: Any) -> No
     with pytest.raises(UsiError) as info:
         metric.compute(**kwargs)
     msg = str(info.value)
-    assert "no ECE" in msg and "difficulty=" in msg and "usi difficulty" in msg
-    kwargs["difficulty"] = None  # pooled over this simulator's 2 runs
+    assert "yardstick is empty" in msg and "no ECE" in msg and "difficulty='published'" in msg
+    kwargs["difficulty"] = "self"  # pooled over this simulator's 2 runs
     with pytest.raises(UsiError, match="at most 2 per task.*difficulty="):
         compute_usi(**kwargs)
+    kwargs["difficulty"] = None  # the default: the published yardstick covers airline_0..2
+    assert compute_usi(**kwargs)["difficulty_source"] == "published"
 
 
 # ----------------------------------------------------------------------------- helpers

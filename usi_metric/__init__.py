@@ -7,46 +7,29 @@ Agentic Tasks*, arXiv:2603.11245 (2026). The definition is USI_SPEC.md.
 >>> rows = leaderboard(load_release(sample_release_dir()))
 >>> rows[0].name
 'Human (inter-ann.)'
+
+The names below are imported on first use (PEP 562), so ``import usi_metric`` (and the
+``usi`` command) starts without numpy.
 """
 
-from usi_metric.errors import UsiError
-from usi_metric.features import COLUMNS, DIMENSIONS, FEATURE_NAMES, featurize
-from usi_metric.hf.evaluate_inputs import evaluate_inputs, group_by_task, release_inputs
-from usi_metric.hf.evaluate_metric import evaluate_module_path
-from usi_metric.io import load_humans, load_release, load_simulator, load_survey
-from usi_metric.samples import new_simulator_dir, sample_release_dir
-from usi_metric.scoring import (
-    Difficulty,
-    human_ceiling,
-    leaderboard,
-    load_difficulty_map,
-    pooled_difficulty,
-    score_simulator,
-)
+from usi_metric.runtime.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "COLUMNS",
-    "DIMENSIONS",
-    "FEATURE_NAMES",
-    "Difficulty",
-    "UsiError",
-    "__version__",
-    "evaluate_inputs",
-    "evaluate_module_path",
-    "featurize",
-    "group_by_task",
-    "human_ceiling",
-    "leaderboard",
-    "load_difficulty_map",
-    "load_humans",
-    "load_release",
-    "load_simulator",
-    "load_survey",
-    "new_simulator_dir",
-    "pooled_difficulty",
-    "release_inputs",
-    "sample_release_dir",
-    "score_simulator",
-]
+_EXPORTS = {
+    "usi_metric.errors": ("UsiError",),
+    "usi_metric.features.names": ("COLUMNS", "DIMENSIONS", "FEATURE_NAMES"),
+    "usi_metric.features.extract": ("featurize",),
+    "usi_metric.hf.evaluate_inputs": ("evaluate_inputs", "group_by_task", "release_inputs"),
+    "usi_metric.hf.evaluate_metric": ("evaluate_module_path",),
+    "usi_metric.io.release": ("load_humans", "load_release", "load_simulator",
+                              "load_simulator_files", "load_survey"),
+    "usi_metric.samples": ("new_simulator_dir", "sample_release_dir"),
+    "usi_metric.scoring.difficulty": ("Difficulty", "load_difficulty_map",
+                                      "pooled_difficulty"),
+    "usi_metric.scoring.leaderboard": ("human_ceiling", "leaderboard", "score_simulator"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+__all__ = sorted(["__version__", *(n for names in _EXPORTS.values() for n in names)])

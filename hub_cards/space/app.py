@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 import os
 import re
@@ -44,6 +43,7 @@ from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
 
+from usi_metric.aggregation.ece import MIN_SAMPLES  # noqa: E402
 from usi_metric.errors import UsiError  # noqa: E402
 from usi_metric.io import Release, load_release, load_simulator, load_survey  # noqa: E402
 from usi_metric.report import plots  # noqa: E402
@@ -80,7 +80,7 @@ YARDSTICKS = {  # the ECE yardstick of the upload tab, as `usi score --difficult
     PUBLISHED: "the paper's frozen per-task difficulty of its 31 simulators, so the USI is "
                "comparable with the published table",
     "release": "pooled over the simulators of the release shown here",
-    "self": "pooled over your runs alone (a task needs at least 10 runs)",
+    "self": f"pooled over your runs alone (a task needs at least {MIN_SAMPLES} runs)",
 }
 ABOUT_FALLBACK = (
     "## About the USI\n\nThe User-Sim Index (USI, 0–100) says how human an LLM user simulator "
@@ -122,6 +122,15 @@ def upload_limit_bytes() -> int:
     return max(1, int(mb * MB))
 
 
+def fmt_size(n: int) -> str:
+    """A number of bytes for people (MB = 2**20 bytes).
+
+    >>> fmt_size(20 * 2**20), fmt_size(262144), fmt_size(5001)
+    ('20 MB', '0.25 MB', '4.88 KB')
+    """
+    return f"{n / MB:.3g} MB" if n >= MB // 100 else f"{n / 1024:.3g} KB"
+
+
 def plain(text: object, limit: int = 300) -> str:
     """User text on one line, at most ``limit`` characters, encodable (lone surrogates -> ?).
 
@@ -138,8 +147,8 @@ def esc(text: object, limit: int = 300) -> str:
 
 
 def _fig_name(name: str) -> str:
-    """A name for a matplotlib label: ``$`` would start mathtext."""
-    return plain(name, 60).replace("$", r"\$")
+    """A name for a figure label (``plots`` draws ``$`` as a dollar sign, not TeX)."""
+    return plain(name, 60)
 
 
 def data_note(path: Path) -> str:
@@ -150,16 +159,16 @@ def data_note(path: Path) -> str:
     return f"<p>Release folder: <code>{esc(path)}</code></p>"
 
 
-def png_data_uri(fig: Any) -> str:
-    """A figure as an inline ``data:image/png;base64,...`` URI (no file is written)."""
-    buf = io.BytesIO()
-    plots.save_png(fig, buf)  # type: ignore[arg-type]  # savefig takes a file object too
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _draw(make: Callable[[], Any]) -> str:
-    with _DRAW_LOCK:  # held only while one figure is drawn and encoded
-        return png_data_uri(make())
+    """Draw one figure and return it as an inline ``data:image/png;base64,...`` URI.
+
+    The lock is held only while pyplot builds the figure and lets go of it; the PNG is
+    encoded outside it, and no file is written.
+    """
+    with _DRAW_LOCK:
+        fig = make()
+        plots.plt.close(fig)  # out of pyplot's global figure list: this request's alone
+    return "data:image/png;base64," + base64.b64encode(plots.png_bytes(fig)).decode("ascii")
 
 
 def img_html(uri: str | None, alt: str) -> str:
@@ -281,9 +290,9 @@ def size_problem(path: str, limit: int) -> str | None:
     except OSError as exc:
         return f"{name}: cannot read the uploaded file ({exc.strerror}); upload it again."
     if size > limit:
-        return (f"{name} is {size / MB:.1f} MB, over this Space's upload limit of "
-                f"{limit / MB:g} MB per file; score bigger files on your machine with "
-                "`usi score RUNS --data-dir RELEASE`.")
+        return (f"{name} is {fmt_size(size)}, over this Space's upload limit of "
+                f"{fmt_size(limit)} per file; score bigger files on your machine with "
+                "the command: usi score RUNS --data-dir RELEASE")
     return None
 
 
@@ -343,7 +352,7 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
              f"<p>Human ceiling on this release, same yardstick: "
              f"{fmt_cell(human.cells.get('usi'), 'usi')}.</p>",
              f'<p class="usi-yardstick"><strong>{esc(yardstick_line(y))}</strong> '
-             f"{esc(diff.source)}: {esc(YARDSTICKS[yard])}.</p>",
+             f"The {esc(yard)} yardstick is {esc(YARDSTICKS[yard])}.</p>",
              data_note(path)]
     if survey is None:
         lines.append("<p>No survey file: the USI has five terms (no Eval).</p>")
@@ -469,7 +478,7 @@ def build_app(limit: int | None = None):  # -> gr.Blocks (gradio is imported onl
                 "Upload your simulator's runs on the release's tasks (the `{id: entry}` "
                 "form or `{\"results\": [...]}` with a `run` field) and, optionally, its "
                 "answers to the 8-question survey on the human sessions. "
-                f"**Limit: {limit / MB:g} MB per file.** The files are deleted from the "
+                f"**Limit: {fmt_size(limit)} per file.** The files are deleted from the "
                 "server once scored.", elem_id="upload-help")
             with gr.Row():
                 runs = gr.File(label="runs JSON", file_types=[".json"], type="filepath",
@@ -513,12 +522,12 @@ def build_app(limit: int | None = None):  # -> gr.Blocks (gradio is imported onl
 
 def main() -> None:
     """Serve at ``$GRADIO_SERVER_NAME``:``$GRADIO_SERVER_PORT`` (default 127.0.0.1:7860)."""
-    import gradio as gr
-
     try:
         limit = upload_limit_bytes()
     except ValueError as exc:
         raise SystemExit(f"usi space: error: {exc}") from None
+    import gradio as gr
+
     build_app(limit).launch(share=False, max_file_size=limit, theme=gr.themes.Default(),
                             footer_links=[])
 

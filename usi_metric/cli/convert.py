@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from usi_metric.errors import UsiError
-from usi_metric.io.formats import TAU_DOMAINS, read_runs, read_runs_files
-from usi_metric.io.formats.write import ROLLOUT, release_payload, session_identity
+from usi_metric.io.ids import DOMAINS
 from usi_metric.io.layout import SIM_PREFIX
 
 
@@ -38,13 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the run's results file(s), merged (say one per domain)")
     p.add_argument("--out", required=True,
                    help="the file to write, named eval_results_<name>.json")
-    p.add_argument("--domain", choices=TAU_DOMAINS,
+    p.add_argument("--domain", choices=DOMAINS,
                    help="the domain of a tau-bench / tau2-bench file that does not say it")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=cmd_convert)
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    from usi_metric.io.formats import read_runs, read_runs_files
+    from usi_metric.io.formats.write import ROLLOUT, release_payload, session_identity
+
     out = Path(args.out)
     name = out.name.removesuffix(".json")
     if not out.name.endswith(".json") or not name.startswith(SIM_PREFIX) or \

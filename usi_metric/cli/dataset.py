@@ -8,11 +8,12 @@ starts.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from typing import Any
 
-REPO_ID = "cmu-lti/tau-usi"
+from usi_metric.io.layout import REPO_ID
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +55,7 @@ def _progress(total: int) -> tuple[Any, Callable[[str, str], None] | None]:
     """A rich progress bar over the files when stdout is a terminal, else nothing."""
     if not sys.stdout.isatty():
         return None, None
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -65,7 +67,7 @@ def _progress(total: int) -> tuple[Any, Callable[[str, str], None] | None]:
         if state["started"]:
             bar.advance(task)
         state["started"] = True
-        bar.update(task, description=f"reading {config}: {name}")
+        bar.update(task, description=escape(f"reading {config}: {name}"))
 
     return bar, step
 
@@ -73,9 +75,9 @@ def _progress(total: int) -> tuple[Any, Callable[[str, str], None] | None]:
 def cmd_build(args: argparse.Namespace) -> int:
     from usi_metric.errors import UsiError
 
-    if not args.max_shard_mb > 0:
-        raise UsiError(f"must be a positive number, got {args.max_shard_mb}",
-                       field="--max-shard-mb")
+    if not (math.isfinite(args.max_shard_mb) and args.max_shard_mb * 2**20 >= 1):
+        raise UsiError(f"must be a positive finite number of MB, at least 1e-06 (one byte), "
+                       f"got {args.max_shard_mb}", field="--max-shard-mb")
     from dataset_builder.repo import build_repo, n_files
 
     bar, step = _progress(n_files(args.release_dir))
@@ -106,6 +108,10 @@ def print_summary(result: Any) -> None:
     print(f"surveys: {c.rows['surveys']} answers from {len(c.per_judge)} judges")
     for judge, n in c.per_judge.items():
         print(f"  {judge:<{width}}  {n:>6}")
+    for config in ("simulators", "surveys"):
+        if not c.rows[config]:
+            print(f"  (no {config} rows: the {config} config is left out of the repo, as "
+                  "load_dataset cannot read an empty one)")
     n_shards = sum(len(v) for v in result.shards.values())
     print(f"wrote {result.out_dir}: README.md, LICENSE.md and {n_shards} Parquet files "
           "(load with datasets.load_dataset(OUT_DIR, 'human'))")

@@ -21,7 +21,6 @@ import shutil
 from pathlib import Path
 
 from usi_metric.errors import UsiError
-from usi_metric.hf.evaluate_metric import evaluate_module_path
 
 DYNAMIC_MODULES = "evaluate_modules"  # evaluate.config.MODULE_NAME_FOR_DYNAMIC_MODULES
 MODULE_TYPE_DIR = "metrics"  # evaluate's folder for metric modules
@@ -69,6 +68,8 @@ def install_module(modules_cache: str | Path | None = None) -> tuple[Path, list[
     """
     from evaluate import config
     from evaluate.loading import files_to_hash
+
+    from usi_metric.hf.evaluate_metric import evaluate_module_path
 
     source = Path(evaluate_module_path())
     if not source.is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from usi_metric.report.gap import gap_json
+from usi_metric.cli.core import note_no_simulators
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,6 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write report.md, report.html and PNG pictures")
     p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace OUT when it holds a previous report (report.md, report.html, "
+                   "PNGs; nothing else)")
     p.add_argument("--simulator", nargs="+", metavar="NAME",
                    help="only show these simulators (scores still pool the difficulty over "
                    "all simulators of the release, as `usi leaderboard`)")
@@ -29,8 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from usi_metric.report.write import write_report
 
-    out = write_report(args.data_dir, args.out, args.simulator)
+    out = write_report(args.data_dir, args.out, args.simulator, overwrite=args.overwrite)
     print(f"wrote {out.markdown}, {out.html} and {len(out.files)} pictures in {out.out_dir}")
+    if not out.gap["simulators"]:
+        note_no_simulators(args.data_dir, "the report shows the humans only")
     if out.gap["synthetic"]:
         print("note: SYNTHETIC sample release: these are not the paper's numbers.",
               file=sys.stderr)
@@ -38,10 +43,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_gap(args: argparse.Namespace) -> int:
-    from usi_metric.report.gap import gap_for
+    from usi_metric.report.gap import gap_for, gap_json
     from usi_metric.report.render import print_gap_table
 
     gap = gap_for(args.data_dir, args.simulator)
+    if not gap["simulators"]:
+        note_no_simulators(args.data_dir, "no simulator rows")
     if args.format == "json":
         print(gap_json(gap))
     else:

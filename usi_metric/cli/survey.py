@@ -36,34 +36,39 @@ def register(sub: argparse._SubParsersAction) -> None:
         "survey_comparable file (with a .meta.json sidecar) and their Eval is printed. "
         "Local transformers model (options ranked by log-likelihood) by default; any "
         "OpenAI-compatible chat-completions server with --endpoint.")
-    p.add_argument("--data-dir", help="release folder (tau-usi layout)")
-    p.add_argument("--model", help="local: a model folder or Hub id; endpoint: the model name")
-    p.add_argument("--out", help="the survey file to write, e.g. "
+    p.add_argument("--data-dir", metavar="DIR", help="release folder (tau-usi layout)")
+    p.add_argument("--model", metavar="MODEL",
+                   help="local: a model folder or Hub id; endpoint: the model name")
+    p.add_argument("--out", metavar="FILE", help="the survey file to write, e.g. "
                    "survey_data/survey_comparable_<name>.json")
     p.add_argument("--endpoint", metavar="URL",
                    help="an OpenAI-compatible server, e.g. http://localhost:8000/v1 (token "
                    "from HF_TOKEN or OPENAI_API_KEY)")
-    p.add_argument("--limit", type=int, help="only the first N sessions in sorted id order")
-    p.add_argument("--max-prompt-tokens", type=int,
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="only the first N sessions in sorted id order")
+    p.add_argument("--max-prompt-tokens", type=int, metavar="N",
                    help="cut longer conversations (local default: the model's context; "
                    "endpoint default: no cut, size estimated as characters / 4)")
-    p.add_argument("--device", help="local: auto (default), cpu or cuda")
-    p.add_argument("--dtype", help="local: auto (default; float32 on cpu, the checkpoint's "
-                   "on cuda), float32, float16 or bfloat16")
-    p.add_argument("--concurrency", type=int, help="endpoint: requests at once (default 4)")
-    p.add_argument("--temperature", type=_temperature,
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                   help="local: default auto (cuda when there is one)")
+    p.add_argument("--dtype", choices=("auto", "float32", "float16", "bfloat16"),
+                   help="local: default auto (float32 on cpu, the checkpoint's on cuda)")
+    p.add_argument("--concurrency", type=int, metavar="K",
+                   help="endpoint: requests at once (default 4)")
+    p.add_argument("--temperature", type=_temperature, metavar="T",
                    help="endpoint: sampling temperature (default 0; 'default' sends none)")
-    p.add_argument("--max-new-tokens", type=int,
+    p.add_argument("--max-new-tokens", type=int, metavar="N",
                    help="endpoint: max_tokens of a reply (default: not sent)")
-    p.add_argument("--timeout", type=float, help="endpoint: seconds per request (default 120)")
-    p.add_argument("--retries", type=int,
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="endpoint: seconds per request (default 120)")
+    p.add_argument("--retries", type=int, metavar="N",
                    help="endpoint: retries on 429/5xx/timeouts (default 5)")
-    p.add_argument("--backoff", type=float,
+    p.add_argument("--backoff", type=float, metavar="S",
                    help="endpoint: first retry wait in seconds, doubled each time (default 1)")
     p.add_argument("--token-env", metavar="VAR",
                    help="endpoint: read the token from this variable instead")
-    p.add_argument("--date", help="date stored in the metadata, YYYY-MM-DD (default: "
-                   "$USI_SURVEY_DATE, else the day the run started)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="date stored in the metadata "
+                   "(default: $USI_SURVEY_DATE, else the day the run started)")
     p.add_argument("--show-prompt", action="store_true",
                    help="print the prompt template (and, with --data-dir, the first "
                    "session's prompt) and exit")

@@ -4,30 +4,23 @@
 conversation), ``batch`` (many, on one or several processes); ``anchors`` and ``fastmatch``
 make matching fast without changing a result.
 
+>>> from usi_metric.features import featurize
 >>> featurize([{"role": "user", "content": "ok"}])["ack_only_rate"]
 1.0
+
+The names below are imported on first use (PEP 562): the vocabulary comes without numpy
+and the lexicons.
 """
 
-from usi_metric.features.batch import featurize_many, featurize_rows
-from usi_metric.features.extract import SOURCES, featurize, featurize_array, is_mapping
-from usi_metric.features.names import (
-    COLUMNS,
-    DIMENSION_KEYS,
-    DIMENSIONS,
-    FEATURE_NAMES,
-    PERCENT_COLUMNS,
-)
+from usi_metric.runtime.lazy import lazy_exports
 
-__all__ = [
-    "COLUMNS",
-    "DIMENSIONS",
-    "DIMENSION_KEYS",
-    "FEATURE_NAMES",
-    "PERCENT_COLUMNS",
-    "SOURCES",
-    "featurize",
-    "featurize_array",
-    "featurize_many",
-    "featurize_rows",
-    "is_mapping",
-]
+_EXPORTS = {
+    "usi_metric.features.batch": ("featurize_many", "featurize_rows"),
+    "usi_metric.features.extract": ("SOURCES", "featurize", "featurize_array", "is_mapping"),
+    "usi_metric.features.names": ("COLUMNS", "DIMENSION_KEYS", "DIMENSIONS", "FEATURE_NAMES",
+                                  "PERCENT_COLUMNS"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+__all__ = sorted(n for names in _EXPORTS.values() for n in names)

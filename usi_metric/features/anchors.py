@@ -142,6 +142,39 @@ def text_words(text: str) -> set[str]:
     return set(_WORD.findall(text))
 
 
+class AnchorIndex:
+    """The anchors of several patterns in one table: which patterns may match a text, from
+    one look-up of the text's words (instead of a ``may_match`` call per pattern).
+
+    ``possible(words)`` is exactly ``{name for name, a in anchors.items() if may_match(a,
+    words)}``: a name is in it when some word set filed under a word of the text is all
+    in the text. A pattern without anchors (None) is always possible.
+
+    >>> idx = AnchorIndex({"A": Anchors(sorry=[frozenset({"sorry"})]), "B": None})
+    >>> sorted(idx.possible({"ok"})), sorted(idx.possible({"sorry", "ok"}))
+    (['B'], ['A', 'B'])
+    """
+
+    def __init__(self, anchors: dict[str, Anchors | None]) -> None:
+        self.always = frozenset(name for name, a in anchors.items() if a is None)
+        table: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        for name, a in anchors.items():
+            for key, sets in (a or {}).items():
+                for needed in sets:
+                    table.setdefault(key, []).append((name, needed))
+        self._table = {key: tuple(entries) for key, entries in table.items()}
+        self._keys = frozenset(table)
+
+    def possible(self, words: set[str]) -> set[str]:
+        """The names of the patterns that may match a text with these whole words."""
+        out = set(self.always)
+        for key in self._keys.intersection(words):
+            for name, needed in self._table[key]:
+                if name not in out and needed <= words:
+                    out.add(name)
+        return out
+
+
 def may_match(anchors: Anchors | None, words: set[str]) -> bool:
     """False only when a pattern with these anchors cannot match a text with these words.
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from usi_metric.aggregation.numpy_order import numpy_sum
 from usi_metric.features import fastmatch
-from usi_metric.features.anchors import anchor_words, may_match, word_runs
+from usi_metric.features.anchors import AnchorIndex, anchor_words, word_runs
 from usi_metric.features.lexicons import LEXICONS
 from usi_metric.features.names import COLUMNS
 
@@ -132,14 +132,13 @@ def user_texts(conversation: Iterable[Mapping[str, Any]], source: str) -> tuple[
     return texts, n
 
 
-# (pattern, anchor words) of the lexicons searched in every turn, in the _compute_turn order
-_PLAIN_SEARCHES = tuple((_P[n], _ANCHORS[n]) for n in (
+# (name, pattern) of the lexicons searched in every turn, in the _compute_turn order
+_PLAIN_SEARCHES = tuple((n, _P[n]) for n in (
     "POLITE", "ID_CONFUSE", "UNCERTAIN", "CERTAIN", "EMOTION", "ACCUSE", "PIVOT"))
-
-
-def _search(name: str, low: str, words: set[str]) -> bool:
-    """``LEXICONS[name].search(low) is not None``, skipped when it cannot match."""
-    return may_match(_ANCHORS[name], words) and _P[name].search(low) is not None
+# Every anchored search of a turn in one table: one look-up of the turn's words says which
+# lexicons may match ("PUSHBACK_REST": PUSHBACK without its slow alternative).
+_PUSHBACK_REST = "PUSHBACK_REST"
+_INDEX = AnchorIndex({**_ANCHORS, _PUSHBACK_REST: fastmatch.PUSHBACK_REST_ANCHORS})
 
 
 def _max_trigram_count(words: tuple[str, ...]) -> int:
@@ -163,13 +162,13 @@ def _compute_turn(text: str) -> tuple[Any, ...]:
     low = text.lower()
     words = tuple(low.split())
     runs = word_runs(low)
-    ws = set(runs)
+    may = _INDEX.possible(set(runs))
     polite, id_confuse, uncertain, certain, emotion, accuse, pivot = [
-        may_match(anchors, ws) and pattern.search(low) is not None
-        for pattern, anchors in _PLAIN_SEARCHES]
-    pushback = fastmatch.has_pushback(low, ws)
-    clarify = (not pushback) and _search("CLARIFY", low, ws)
-    infoq = (not pushback) and (not clarify) and _search("INFOQ", low, ws)
+        name in may and pattern.search(low) is not None for name, pattern in _PLAIN_SEARCHES]
+    pushback = fastmatch.has_pushback(low, rest_may_match=_PUSHBACK_REST in may)
+    clarify = (not pushback) and "CLARIFY" in may and _P["CLARIFY"].search(low) is not None
+    infoq = ((not pushback) and (not clarify) and "INFOQ" in may
+             and _P["INFOQ"].search(low) is not None)
     return (len(words), words, _max_trigram_count(words), polite, _has_dash(text),
             _ACK.match(low.strip()) is not None, id_confuse, fastmatch.id_count(low, runs),
             uncertain, certain, pushback, clarify, infoq, emotion, accuse, pivot)

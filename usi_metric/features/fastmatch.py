@@ -90,9 +90,18 @@ def id_count(text: str, runs: list[str] | None = None) -> int:
     """``len(LEXICONS["ID"].findall(text))`` in linear time.
 
     ``runs``: the maximal runs of ``\\w`` characters of ``text`` in order
-    (``re.findall(r"\\w+", text)``), if already known. Without '_', '@' and five digits in
-    a row, only A1 can match (A2 needs five digits, A3-A6 an underscore, A7 an '@'), and it
-    matches exactly the runs made only of [a-z0-9] that are at least 6 long: counted directly.
+    (``re.findall(r"\\w+", text)``), if already known. Then, when the text has no '@', the
+    count is the sum of the counts of its runs (``_run_ids``, remembered per run).
+
+    Why: every alternative but A7 consumes only word characters, after an optional '#' (A2),
+    so without '@' every match lies inside one run. A findall scan meets each run at its
+    start (a match never ends inside another run), or at a '#' right before it; the '#'
+    matches (with A2) iff the run holds five digits in a row, and then the match is the
+    whole run, as the match at the run start is (A1 or A2, both to the run's end) - one
+    match either way, scanning on after the run. At a run start the context is the same
+    as for the run alone: a non-word character or the text's start before it (``\\b``,
+    ``(?<!\\w)``), a non-word character or the end after it. So the scan inside each run
+    finds what ``findall`` on the run alone finds.
 
     >>> id_count("a_b_123x_99999 and #12345"), id_count("_" * 100_000)
     (2, 0)
@@ -101,11 +110,41 @@ def id_count(text: str, runs: list[str] | None = None) -> int:
     """
     if not _ID_OK:
         return len(LEXICONS["ID"].findall(text))
-    if runs is not None and "_" not in text and "@" not in text and (
-            _FIVE_DIGITS.search(text) is None):
-        return sum(1 for r in runs if len(r) >= 6 and _A1_RUN.fullmatch(r) is not None)
+    if runs is not None and "@" not in text:
+        n = 0
+        for run in runs:
+            if len(run) >= 5:  # shorter runs match nothing (A1 needs 6, A2 5, A3-A6 7)
+                count = _RUN_IDS.get(run)
+                if count is None:
+                    count = _run_ids(run)
+                n += count
+        return n
+    return _fast_count(text)
+
+
+def _fast_count(text: str) -> int:
     found = _ID_FAST.findall(text)
-    return len(found) + len(found) - found.count("")
+    return len(found) + len(found) - found.count("")  # group x: a second match, counted
+
+
+_RUN_IDS: dict[str, int] = {}
+_RUN_IDS_MAX = 1 << 16
+
+
+def _run_ids(run: str) -> int:
+    """``id_count`` of one run of word characters, remembered (a bounded table).
+
+    Without '_' and five digits in a row only A1 can match: the whole run, when it is made of
+    [a-z0-9] only and is at least 6 long.
+    """
+    if "_" not in run and _FIVE_DIGITS.search(run) is None:
+        count = 1 if len(run) >= 6 and _A1_RUN.fullmatch(run) is not None else 0
+    else:
+        count = _fast_count(run)
+    if len(_RUN_IDS) >= _RUN_IDS_MAX:
+        _RUN_IDS.clear()
+    _RUN_IDS[run] = count
+    return count
 
 
 # ----------------------------------------------------------------------------- PUSHBACK
@@ -131,21 +170,26 @@ def _pushback_rest() -> re.Pattern[str] | None:
 
 
 _PUSHBACK_REST = _pushback_rest()
-_PUSHBACK_REST_ANCHORS = None if _PUSHBACK_REST is None else anchor_words(_PUSHBACK_REST)
+# The anchors of PUSHBACK without its slow alternative (None: always searched).
+PUSHBACK_REST_ANCHORS = None if _PUSHBACK_REST is None else anchor_words(_PUSHBACK_REST)
 
 
-def has_pushback(text: str, words: set[str] | None = None) -> bool:
+def has_pushback(text: str, words: set[str] | None = None, *,
+                 rest_may_match: bool | None = None) -> bool:
     """``LEXICONS["PUSHBACK"].search(text) is not None`` in linear time.
 
-    ``words``: the text's whole words (``anchors.text_words``), to skip hopeless searches.
+    ``words``: the text's whole words (``anchors.text_words``), to skip hopeless searches;
+    ``rest_may_match``: the verdict of ``PUSHBACK_REST_ANCHORS`` on those words, when the
+    caller has it already (``anchors.AnchorIndex``).
 
     >>> has_pushback("don't ask me " * 10_000), has_pushback("do not ask me that again!")
     (False, True)
     """
     if _PUSHBACK_REST is None:
         return LEXICONS["PUSHBACK"].search(text) is not None
-    if (words is None or may_match(_PUSHBACK_REST_ANCHORS, words)) and (
-            _PUSHBACK_REST.search(text) is not None):
+    if rest_may_match is None:
+        rest_may_match = words is None or may_match(PUSHBACK_REST_ANCHORS, words)
+    if rest_may_match and _PUSHBACK_REST.search(text) is not None:
         return True
     # every match of the slow alternative contains " ask me " (after "do(n't|nt| not)")
     return " ask me " in text and _PUSHBACK_SLOW_FAST.search(text) is not None

@@ -1,10 +1,10 @@
 """Inputs of the ``evaluate`` metric ``usi`` from a release folder, or from flat session records.
 
 ``evaluate_inputs(data_dir, simulator)`` gives the ``compute()`` keyword arguments that
-reproduce that simulator's ``usi leaderboard`` row: one row per task (the simulator's runs
-and the human sessions), the difficulty pooled over every simulator of the release (the
-leaderboard's default ``self``), the simulator's survey answers when the release has them,
-and the second human's survey for the ceiling.
+reproduce that simulator's ``usi leaderboard`` line: one task group per task (the
+simulator's runs and the human sessions), the difficulty pooled over every simulator of the
+release (the leaderboard's default ``self``), the simulator's survey answers when the
+release has them, and the second human's survey for the ceiling.
 
 >>> from usi_metric.samples import sample_release_dir
 >>> from usi_metric.io import load_release
@@ -26,7 +26,7 @@ from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.errors import UsiError
-from usi_metric.hf.evaluate_metric import row_task
+from usi_metric.hf.evaluate_metric import task_of
 from usi_metric.io import Release, Session, SessionSet, SurveySet, load_release, simulator_name
 from usi_metric.io.formats import read_runs_files
 from usi_metric.scoring import resolve_difficulty
@@ -95,20 +95,21 @@ def group_by_task(
     *,
     domain: str | None = None,
 ) -> dict[str, list[list[Mapping[str, Any]]]]:
-    """Rows for ``add_batch`` / ``compute`` from flat records: one row per task, tasks sorted,
-    records in their given order within a task; a side with no record of a task gets ``[]``.
+    """Task groups for ``add_batch`` / ``compute`` from flat records: one per task, tasks
+    sorted, records in their given order within a task; a side with no record of a task
+    gets ``[]``.
 
     ``simulator_sessions`` may also be a runs file's path, or a list of paths: they are read
     by :func:`simulator_records`, like ``usi score`` reads them (``domain`` for a τ-bench /
     τ²-bench file that does not say it).
 
-    >>> rows = group_by_task([{"instance_id": "airline_2", "run": 1},
-    ...                       {"instance_id": "airline_1", "run": 1},
-    ...                       {"instance_id": "airline_2", "run": 2}],
-    ...                      [{"instance_id": "airline_1", "annotator": 1}])
-    >>> [[r["run"] for r in row] for row in rows["predictions"]]
+    >>> groups = group_by_task([{"instance_id": "airline_2", "run": 1},
+    ...                         {"instance_id": "airline_1", "run": 1},
+    ...                         {"instance_id": "airline_2", "run": 2}],
+    ...                        [{"instance_id": "airline_1", "annotator": 1}])
+    >>> [[r["run"] for r in group] for group in groups["predictions"]]
     [[1], [1, 2]]
-    >>> [len(row) for row in rows["references"]]
+    >>> [len(group) for group in groups["references"]]
     [1, 0]
     """
     sides: dict[str, dict[str, list[Mapping[str, Any]]]] = {"predictions": {},
@@ -125,7 +126,7 @@ def group_by_task(
                             "path instead, which is read like 'usi score' reads it")
                 raise UsiError("a session record needs its task instance id (a non-empty "
                                f"string){hint}", field=f"{side} record {i}: instance_id")
-            sides[side].setdefault(row_task(iid), []).append(rec)
+            sides[side].setdefault(task_of(iid), []).append(rec)
     tasks = sorted(set(sides["predictions"]) | set(sides["references"]))
     return {side: [sides[side].get(t, []) for t in tasks] for side in sides}
 
@@ -145,7 +146,7 @@ def _surveys(survey: SurveySet | None) -> dict[str, dict[str, Any]] | None:
 
 
 def evaluate_inputs(data_dir: str | Path, simulator: str) -> dict[str, Any]:
-    """The ``compute()`` kwargs that reproduce ``simulator``'s ``usi leaderboard`` row on
+    """The ``compute()`` kwargs that reproduce ``simulator``'s ``usi leaderboard`` line on
     ``data_dir``: ``predictions``, ``references``, ``difficulty``, ``survey_judgments``
     (None without the simulator's survey file) and ``human_eval`` (None without it).
 
@@ -174,11 +175,11 @@ def release_compute_kwargs(release: Release, simulator: str) -> dict[str, Any]:
     """The ``compute()`` kwargs of one simulator of a loaded release (it must be there):
     difficulty pooled over every simulator of the release, as ``usi leaderboard``."""
     difficulty = resolve_difficulty(release, "self")
-    rows = group_by_task(session_records(release.simulators[simulator]),
-                         session_records(release.humans))
+    groups = group_by_task(session_records(release.simulators[simulator]),
+                           session_records(release.humans))
     return {
-        "predictions": rows["predictions"],
-        "references": rows["references"],
+        "predictions": groups["predictions"],
+        "references": groups["references"],
         "difficulty": dict(difficulty.values),
         "survey_judgments": _surveys(release.surveys.get(simulator)),
         "human_eval": _surveys(release.human_eval),

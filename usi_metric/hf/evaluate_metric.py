@@ -1,9 +1,11 @@
 """The library side of the ``evaluate`` metric ``usi``: its typed inputs, their check, compute.
 
 The metric script (``usi_metric/evaluate_module/usi.py``, loaded by ``evaluate.load``) is a thin
-layer over this module; the math is ``usi_metric.scoring``'s. One row per task:
-``predictions[i]`` holds the simulator's sessions of task ``i`` (one per run) and
-``references[i]`` the human sessions of the same task (one per annotator).
+layer over this module; the math is ``usi_metric.scoring``'s. The inputs come in task
+groups, one per task: ``predictions[i]`` holds the simulator's sessions of task ``i`` (one
+per run) and ``references[i]`` the human sessions of the same task (one per annotator).
+(``evaluate`` stores each task group as one example; "row" in this package means the spec's
+pooled feature row.)
 
 A simulator session: ``instance_id`` (the task instance it is a run of, e.g. ``airline_7``),
 ``run`` (1, 2, 3, ...; absent means 1), ``conversation`` (``[{"role", "content"}, ...]``),
@@ -13,31 +15,31 @@ A simulator session: ``instance_id`` (the task instance it is a run of, e.g. ``a
 ``conversation``, ``reward``, ``keep`` and ``survey`` (the 8 answers as text, or null).
 
 >>> conv = [{"role": "user", "content": "ok"}]
->>> preds, refs = prepare_rows([[{"instance_id": "airline_0", "conversation": conv}]],
-...                            [[{"instance_id": "airline_0", "annotator": 1,
-...                               "conversation": conv, "reward": 1}]])
+>>> preds, refs = prepare_task_groups([[{"instance_id": "airline_0", "conversation": conv}]],
+...                                   [[{"instance_id": "airline_0", "annotator": 1,
+...                                      "conversation": conv, "reward": 1}]])
 >>> preds[0][0]["run"], preds[0][0]["keep"], refs[0][0]["reward"], refs[0][0]["survey"]
 (1, True, 1.0, None)
 """
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
-from usi_metric.aggregation.usi import DIMENSION_KEYS
 from usi_metric.errors import UsiError
 from usi_metric.features import featurize_many
+from usi_metric.features.names import DIMENSION_KEYS
 from usi_metric.io import Session, SessionSet, SurveySet, ids, load_survey
+from usi_metric.io.sessions import human_session, simulator_session
 from usi_metric.io.validate import (
-    check_conversation,
-    check_keep,
-    check_reward,
+    check_answer,
+    check_session,
     check_text,
+    check_whole_number,
     tname,
 )
 from usi_metric.scoring import (
@@ -52,11 +54,11 @@ from usi_metric.scoring.explain import no_usi_reason, sim_tasks, yardstick
 
 SIM_FIELDS = ("instance_id", "run", "ece_run", "conversation", "reward", "keep")
 HUMAN_FIELDS = ("instance_id", "annotator", "conversation", "reward", "keep", "survey")
-ANNOTATOR_SUFFIX = {1: "", 2: "_ann2", 3: "_ann3"}
 OUTPUT_CELLS = ("usi", *DIMENSION_KEYS, "ece", "eval_agree")
 _SCRIPT = Path(__file__).resolve().parent / "evaluate_module" / "usi.py"
 
-Row = list[dict[str, Any]]
+# The sessions of one task on one side (predictions[i] or references[i]), checked.
+TaskGroup = list[dict[str, Any]]
 
 
 def evaluate_module_path() -> str:
@@ -69,7 +71,7 @@ def evaluate_module_path() -> str:
 
 
 def metric_features() -> Any:
-    """The metric's typed inputs, a ``datasets.Features``: one row per task.
+    """The metric's typed inputs, a ``datasets.Features``: one task group per example.
 
     A survey answer that is missing is stored as ``""`` (never a valid option, so it counts
     as unanswered, like null): ``evaluate`` rejects a null string inside a struct.
@@ -104,41 +106,29 @@ def metric_features() -> Any:
 # ----------------------------------------------------------------------------- checking
 
 
-def _rows(value: Any, what: str) -> list[Any]:
+def _task_groups(value: Any, what: str) -> list[Any]:
     if value is None:
-        raise UsiError(f"{what} is missing: give one row per task (a list of sessions)",
-                       field=what)
+        raise UsiError(f"{what} is missing: give one list of sessions per task", field=what)
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
-        raise UsiError(f"must be a list of rows (one per task), got {tname(value)}",
-                       field=what)
+        raise UsiError(f"must be a list of task groups (one list of sessions per task), got "
+                       f"{tname(value)}", field=what)
     return list(value)
 
 
 def _sessions(value: Any, where: str) -> list[Any]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
-        raise UsiError(f"a row must be a list of sessions, got {tname(value)}", field=where)
+        raise UsiError(f"a task group must be a list of sessions, got {tname(value)}",
+                       field=where)
     return list(value)
-
-
-def _int(value: Any, where: str, iid: str, low: int, high: int = 2**31 - 1) -> int:
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or not low <= value <= high):
-        raise UsiError(f"must be a whole number from {low} to {high}, got {value!r}",
-                       id=iid, field=where)
-    return int(value)
 
 
 def _common(s: Mapping[str, Any], where: str, iid: str) -> dict[str, Any]:
     """conversation, reward and keep of a session, checked by the release's one validator
     (``usi_metric.io.validate``), text included: these objects come from Python, not JSON."""
-    if "conversation" not in s:
-        raise UsiError("missing field", id=iid, field=f"{where}.conversation")
-    conv = check_conversation(s["conversation"], id=iid, field=f"{where}.conversation",
-                              text=True)
-    return {"conversation": [{"role": m.get("role"), "content": m.get("content")}
-                             for m in conv],
-            "reward": check_reward(s.get("reward"), id=iid, field=f"{where}.reward"),
-            "keep": check_keep(s.get("keep", True), id=iid, field=f"{where}.keep")}
+    fields = check_session(s, id=iid, where=where, text=True)
+    fields["conversation"] = [{"role": m.get("role"), "content": m.get("content")}
+                              for m in fields["conversation"]]
+    return fields
 
 
 def _instance_id(s: Any, where: str) -> str:
@@ -153,14 +143,7 @@ def _instance_id(s: Any, where: str) -> str:
 
 def _answer(value: Any, where: str, iid: str) -> str:
     """A survey answer as text; null (or ``{"answer": null}``) becomes ``""``."""
-    if isinstance(value, Mapping):
-        value = value.get("answer")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise UsiError(f"must be the answer text or null, got {tname(value)}",
-                       id=iid, field=where)
-    return check_text(value, id=iid, field=where)
+    return check_answer(value, id=iid, field=where) or ""
 
 
 def check_simulator_session(s: Any, where: str) -> dict[str, Any]:
@@ -170,10 +153,10 @@ def check_simulator_session(s: Any, where: str) -> dict[str, Any]:
     1
     """
     iid = _instance_id(s, where)
-    run = _int(s.get("run", 1), f"{where}.run", iid, 0)
+    run = check_whole_number(s.get("run", 1), low=0, id=iid, field=f"{where}.run")
     ece_run = s.get("ece_run")
     if ece_run is not None:
-        ece_run = _int(ece_run, f"{where}.ece_run", iid, 0)
+        ece_run = check_whole_number(ece_run, low=0, id=iid, field=f"{where}.ece_run")
     return {"instance_id": iid, "run": run, "ece_run": ece_run, **_common(s, where, iid)}
 
 
@@ -193,7 +176,8 @@ def check_human_session(s: Any, where: str) -> dict[str, Any]:
     if "annotator" not in s:
         raise UsiError("missing field (1, 2 or 3: the human batch)", id=iid,
                        field=f"{where}.annotator")
-    annotator = _int(s["annotator"], f"{where}.annotator", iid, 1, 3)
+    annotator = check_whole_number(s["annotator"], low=1, high=3, id=iid,
+                                   field=f"{where}.annotator")
     survey = s.get("survey")
     if survey is not None:
         if not isinstance(survey, Mapping):
@@ -204,49 +188,50 @@ def check_human_session(s: Any, where: str) -> dict[str, Any]:
             "survey": survey}
 
 
-def row_task(instance_id: str) -> str:
-    """The task a session's row belongs to: the task key of its instance id.
+def task_of(instance_id: str) -> str:
+    """The task a session's task group belongs to: the task key of its instance id.
 
-    >>> row_task("airline_7"), row_task("retail_2_9")
+    >>> task_of("airline_7"), task_of("retail_2_9")
     ('airline_7', 'retail_2')
     """
     return ids.task_key(instance_id)
 
 
-def prepare_rows(predictions: Any, references: Any) -> tuple[list[Row], list[Row]]:
-    """Check rows of sessions and fill defaults; a bad input is a :class:`UsiError`.
+def prepare_task_groups(predictions: Any, references: Any
+                        ) -> tuple[list[TaskGroup], list[TaskGroup]]:
+    """Check task groups of sessions and fill defaults; a bad input is a :class:`UsiError`.
 
-    Every session of row ``i`` (both sides) must be of one task; a row may be empty on one
-    side (a task without runs, or without human sessions) but not on both.
+    Every session of task group ``i`` (both sides) must be of one task; a task group may be
+    empty on one side (a task without runs, or without human sessions) but not on both.
 
-    >>> prepare_rows([[{"instance_id": "retail_1", "conversation": [], "reward": "1"}]],
-    ...              [[]])  # doctest: +ELLIPSIS
+    >>> prepare_task_groups([[{"instance_id": "retail_1", "conversation": [], "reward": "1"}]],
+    ...                     [[]])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     usi_metric.errors.UsiError: id retail_1: field predictions[0][0].reward: must be a number...
     """
-    preds = _rows(predictions, "predictions")
-    refs = _rows(references, "references")
+    preds = _task_groups(predictions, "predictions")
+    refs = _task_groups(references, "references")
     if len(preds) != len(refs):
-        raise UsiError(f"predictions has {len(preds)} rows and references {len(refs)}: "
-                       "give one row per task on both sides (an empty list when a side has "
-                       "no session of the task)")
-    out_p: list[Row] = []
-    out_r: list[Row] = []
+        raise UsiError(f"predictions has {len(preds)} task groups and references {len(refs)}: "
+                       "give one list of sessions per task on both sides, in the same order "
+                       "(an empty list when a side has no session of the task)")
+    out_p: list[TaskGroup] = []
+    out_r: list[TaskGroup] = []
     for i, (p, r) in enumerate(zip(preds, refs, strict=True)):
-        prow = [check_simulator_session(s, f"predictions[{i}][{j}]")
-                for j, s in enumerate(_sessions(p, f"predictions[{i}]"))]
-        rrow = [check_human_session(s, f"references[{i}][{j}]")
-                for j, s in enumerate(_sessions(r, f"references[{i}]"))]
-        if not prow and not rrow:
-            raise UsiError("the row is empty on both sides", field=f"row {i}")
-        tasks = sorted({row_task(s["instance_id"]) for s in prow + rrow})
+        pgroup = [check_simulator_session(s, f"predictions[{i}][{j}]")
+                  for j, s in enumerate(_sessions(p, f"predictions[{i}]"))]
+        rgroup = [check_human_session(s, f"references[{i}][{j}]")
+                  for j, s in enumerate(_sessions(r, f"references[{i}]"))]
+        if not pgroup and not rgroup:
+            raise UsiError("is empty on both sides", field=f"task group {i}")
+        tasks = sorted({task_of(s["instance_id"]) for s in pgroup + rgroup})
         if len(tasks) > 1:
-            raise UsiError(f"the row mixes tasks {', '.join(tasks)}: give one row per task "
-                           "(usi_metric.evaluate_inputs.group_by_task builds them)",
-                           field=f"row {i}")
-        out_p.append(prow)
-        out_r.append(rrow)
+            raise UsiError(f"mixes tasks {', '.join(tasks)}: give one list of sessions per "
+                           "task (usi_metric.hf.evaluate_inputs.group_by_task builds them)",
+                           field=f"task group {i}")
+        out_p.append(pgroup)
+        out_r.append(rgroup)
     return out_p, out_r
 
 
@@ -260,43 +245,36 @@ def _session_set(name: str, source: str, sessions: list[Session]) -> SessionSet:
 
 
 def _simulator(rec: Mapping[str, Any]) -> Session:
-    base = rec["instance_id"]
-    run = rec["run"]
-    ece_run = run if rec["ece_run"] is None else rec["ece_run"]
-    return Session(instance_id=base, base_id=base, task_key=ids.task_key(base), group=str(run),
-                   ece_run=ece_run, reward=rec["reward"], keep=rec["keep"],
-                   conversation=tuple(rec["conversation"]), survey={})
+    return simulator_session(rec["instance_id"], rec, run=rec["run"], ece_run=rec["ece_run"])
 
 
 def _human(rec: Mapping[str, Any]) -> Session:
-    base = rec["instance_id"]
-    iid = base + ANNOTATOR_SUFFIX[rec["annotator"]]
     survey = rec["survey"] or {}
-    return Session(instance_id=iid, base_id=base, task_key=ids.task_key(iid),
-                   group=str(rec["annotator"]), ece_run=0, reward=rec["reward"],
-                   keep=rec["keep"], conversation=tuple(rec["conversation"]),
-                   survey={f: (a or None) for f, a in survey.items()})
+    return human_session(ids.human_instance_id(rec["instance_id"], rec["annotator"]),
+                         {**rec, "survey": {f: (a or None) for f, a in survey.items()}})
 
 
-def rows_to_session_sets(preds: list[Row], refs: list[Row]) -> tuple[SessionSet, SessionSet]:
-    """(simulator, humans) from checked rows, in a canonical order: rows sorted by task,
-    sessions in their given order within a row. So any split of the rows into batches or
-    processes gives the same sets, and the same numbers to the last bit.
+def session_sets(preds: list[TaskGroup], refs: list[TaskGroup]
+                 ) -> tuple[SessionSet, SessionSet]:
+    """(simulator, humans) from checked task groups, in a canonical order: task groups
+    sorted by task, sessions in their given order within a group. So any split of the task
+    groups into batches or processes gives the same sets, and the same numbers to the last bit.
 
-    >>> p, r = prepare_rows(
+    >>> p, r = prepare_task_groups(
     ...     [[{"instance_id": "airline_2", "run": 2, "conversation": []}], []],
     ...     [[], [{"instance_id": "airline_1", "annotator": 3, "conversation": []}]])
-    >>> sim, humans = rows_to_session_sets(p, r)
+    >>> sim, humans = session_sets(p, r)
     >>> sim.sessions[0].group, humans.sessions[0].instance_id, humans.sessions[0].group
     ('2', 'airline_1_ann3', '3')
     """
     keyed = []
     for i, (p, r) in enumerate(zip(preds, refs, strict=True)):
-        keyed.append((row_task((p or r)[0]["instance_id"]), i))
+        keyed.append((task_of((p or r)[0]["instance_id"]), i))
     keyed.sort()
     for (t1, i1), (t2, i2) in zip(keyed, keyed[1:], strict=False):
         if t1 == t2:
-            raise UsiError(f"task {t1} is in rows {i1} and {i2}: give one row per task")
+            raise UsiError(f"task {t1} is in task groups {i1} and {i2}: give one list of "
+                           "sessions per task")
     sims: list[Session] = []
     humans: list[Session] = []
     seen_runs: set[tuple[str, int]] = set()
@@ -317,10 +295,11 @@ def rows_to_session_sets(preds: list[Row], refs: list[Row]) -> tuple[SessionSet,
             seen_humans.add(key)
             humans.append(_human(rec))
     if not sims:
-        raise UsiError("no simulator session: every predictions row is empty",
+        raise UsiError("no simulator session: every task group of predictions is empty",
                        field="predictions")
     if not humans:
-        raise UsiError("no human session: every references row is empty", field="references")
+        raise UsiError("no human session: every task group of references is empty",
+                       field="references")
     return _session_set("simulator", "llm", sims), _session_set("human", "human", humans)
 
 
@@ -342,6 +321,8 @@ def _difficulty(value: Any, sim: SessionSet) -> Difficulty:
     if not isinstance(value, Mapping):
         raise UsiError(f"must be 'published', 'self', a {{task: difficulty}} map or a path "
                        f"to one, got {tname(value)}", field="difficulty")
+    if not value or (isinstance(value.get("difficulty"), Mapping) and not value["difficulty"]):
+        return Difficulty({}, {}, "given map")  # empty: no ECE, said by no_usi_reason
     values, sims = map_values(value, "<difficulty>")
     return Difficulty(values, {}, "given map", sims)
 
@@ -384,13 +365,21 @@ def compute_usi(
     survey_judgments: Any = None,
     difficulty: Any = None,
     human_eval: Any = None,
+    confidence_level: Any = None,
+    n_resamples: Any = 2000,
+    seed: Any = 0,
+    ci_method: Any = "bca",
 ) -> dict[str, float | int | None]:
     """The metric's ``compute()``: a flat dict, no NaN (a cell with no value is None).
 
     Keys: ``usi``, ``D1_conv``, ``D2_info``, ``D3_clarif``, ``D4_react``, ``ece``,
     ``eval_agree`` (None without ``survey_judgments``), each with a ``_std`` twin (population
     std over the human batches), ``human_usi`` / ``human_usi_std`` (the inter-annotator
-    ceiling on the same tasks; None when it cannot be computed) and ``n_tasks`` (rows).
+    ceiling on the same tasks; None when it cannot be computed) and ``n_tasks`` (task
+    groups).
+    With ``confidence_level`` (e.g. 0.95) also ``usi_ci_low`` / ``usi_ci_high``: a bootstrap
+    interval of the USI over tasks (``usi_metric.scoring.intervals``; ``n_resamples``,
+    ``seed``, ``ci_method`` "bca" or "percentile").
 
     Two tasks, the humans' very words (D1..D4 = 100), a failure where humans succeed in
     bin [0, .2): ECE = 1/2 in each batch, USI = (4 x 100 + 50) / 5.
@@ -404,8 +393,9 @@ def compute_usi(
     >>> out["usi"], out["ece"], out["human_usi"], out["eval_agree"], out["n_tasks"]
     (90.0, 0.5, 100.0, None, 2)
     """
-    preds, refs = prepare_rows(predictions, references)
-    sim, humans = rows_to_session_sets(preds, refs)
+    options = _ci_options(confidence_level, n_resamples, seed, ci_method)
+    preds, refs = prepare_task_groups(predictions, references)
+    sim, humans = session_sets(preds, refs)
     diff = _difficulty(difficulty, sim)
     survey = _survey_set(survey_judgments, "survey_judgments")
     if survey is not None:
@@ -432,4 +422,38 @@ def compute_usi(
     y = yardstick(diff, sim_tasks(sim))
     out["difficulty_source"] = y["source"]
     out["n_tasks_outside_difficulty"] = y["n_tasks_outside"]
+    if options is not None:
+        from usi_metric.scoring.intervals import usi_intervals
+
+        iv = usi_intervals(humans, {sim.name: sim}, diff,
+                           {} if survey is None else {sim.name: survey}, human_row=False,
+                           options=options)
+        ci = iv.cells[sim.name]["usi"]
+        out["usi_ci_low"] = None if ci is None else ci[0]
+        out["usi_ci_high"] = None if ci is None else ci[1]
     return dict(sorted(out.items()))
+
+
+_CI_KWARGS = {"ci-method": "ci_method", "resamples": "n_resamples", "seed": "seed",
+              "confidence": "confidence_level"}
+
+
+def _ci_options(confidence_level: Any, n_resamples: Any, seed: Any, ci_method: Any) -> Any:
+    """The interval options of ``compute()``'s keywords, None without ``confidence_level``.
+
+    >>> _ci_options(0.9, 100, 3, "percentile").describe()
+    '90% percentile bootstrap intervals over tasks (100 resamples, seed 3)'
+    >>> _ci_options(1.5, 100, 3, "bca")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: field confidence_level: must be a number between 0 and 1, got 1.5
+    """
+    if confidence_level is None:
+        return None
+    from usi_metric.scoring.intervals import CIOptions
+
+    try:
+        return CIOptions(method=ci_method, n_resamples=n_resamples, seed=seed,
+                         confidence_level=confidence_level)
+    except UsiError as exc:
+        raise UsiError(exc.reason, field=_CI_KWARGS.get(exc.field or "", exc.field)) from None

@@ -13,7 +13,7 @@ import re
 # The official scorer recognises these domains; any other id keeps its whole id as task key.
 DOMAINS: tuple[str, ...] = ("airline", "retail")
 
-_ID_RE = re.compile(r"(airline|retail)_(\d+)(?:_(\d+))?")
+_ID_RE = re.compile(rf"({'|'.join(DOMAINS)})_(\d+)(?:_(\d+))?")
 _BATCH_SUFFIXES = {"_ann2": 2, "_ann3": 3}
 _RUN_SUFFIXES = ("_1", "_2", "_3")
 OTHER_RUN = "0"
@@ -54,6 +54,22 @@ def human_batch(instance_id: str) -> int:
         if instance_id.endswith(suffix):
             return batch
     return 1
+
+
+def human_instance_id(base_id: str, batch: int) -> str:
+    """The id of batch ``batch``'s session of a task instance: the base id for batch 1,
+    with ``_ann2`` / ``_ann3`` for batches 2 / 3 (the inverse of ``human_base_id`` and
+    ``human_batch``).
+
+    >>> human_instance_id("airline_7", 1), human_instance_id("airline_7", 3)
+    ('airline_7', 'airline_7_ann3')
+    """
+    if batch == 1:
+        return base_id
+    suffix = next((s for s, b in _BATCH_SUFFIXES.items() if b == batch), None)
+    if suffix is None:
+        raise ValueError(f"a human batch is 1, 2 or 3, got {batch!r}")
+    return base_id + suffix
 
 
 def human_base_id(instance_id: str) -> str:

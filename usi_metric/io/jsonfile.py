@@ -128,8 +128,8 @@ def reject_lone_surrogates(data: Any, path: str) -> None:
                          reversed(list(enumerate(value))))
 
 
-SURROGATE_MSG = ("holds a lone surrogate escape (\\ud800-\\udfff without its pair), which "
-                  "is not Unicode text")
+SURROGATE_MSG = ("holds a lone surrogate (a \\ud800-\\udfff code point without its "
+                 "pair), which is not Unicode text")
 
 
 def parse_top_level(text: str) -> tuple[Any, str | None]:

@@ -22,20 +22,45 @@ from usi_metric.features.extract import is_mapping
 from usi_metric.io.jsonfile import SURROGATE_MSG, has_lone_surrogate, shown
 
 
-def check_entry(path: str, iid: str, entry: Any, *, need_conversation: bool) -> dict[str, Any]:
-    """Validate one entry; return its normalised fields."""
+def check_entry(path: str | None, iid: str, entry: Any, *, need_conversation: bool,
+                where: str = "", text: bool = False) -> dict[str, Any]:
+    """Validate one entry; return its normalised fields (``check_session``'s and the
+    survey's). ``where``: the entry's place in a larger input, prefixed to each field it
+    names (``predictions[0][1]`` gives ``predictions[0][1].reward``); ``text=True`` also
+    refuses lone surrogates (objects built in Python; the JSON reader refuses them in files).
+
+    >>> check_entry(None, "airline_1", {"conversation": [], "reward": True},
+    ...             need_conversation=True, where="predictions[0][1]")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: id airline_1: field predictions[0][1].reward: must be a number...
+    """
     if not is_mapping(entry):
-        raise UsiError(f"entry must be an object, got {tname(entry)}", file=path, id=iid)
+        raise UsiError(f"entry must be an object, got {tname(entry)}", file=path, id=iid,
+                       field=where or None)
     out: dict[str, Any] = {}
     if need_conversation:
-        if "conversation" not in entry:
-            raise UsiError("missing field", file=path, id=iid, field="conversation")
-        out["conversation"] = tuple(check_conversation(entry["conversation"], file=path,
-                                                       id=iid))
-        out["reward"] = check_reward(entry.get("reward"), file=path, id=iid)
-        out["keep"] = check_keep(entry.get("keep", True), file=path, id=iid)
+        out.update(check_session(entry, file=path, id=iid, where=where, text=text))
     out["survey"] = check_survey(path, iid, entry.get("survey"))
     return out
+
+
+def check_session(entry: Mapping[str, Any], *, file: str | None = None,
+                  id: str | None = None, where: str = "",  # noqa: A002
+                  text: bool = False) -> dict[str, Any]:
+    """``conversation`` (required), ``reward`` (absent: null) and ``keep`` (absent: true) of
+    a session's entry, checked; the conversation as a tuple of its messages.
+
+    >>> check_session({"conversation": [{"role": "user", "content": "hi"}], "keep": None})
+    {'conversation': ({'role': 'user', 'content': 'hi'},), 'reward': None, 'keep': None}
+    """
+    at = f"{where}." if where else ""
+    if "conversation" not in entry:
+        raise UsiError("missing field", file=file, id=id, field=f"{at}conversation")
+    return {"conversation": tuple(check_conversation(entry["conversation"], file=file, id=id,
+                                                     field=f"{at}conversation", text=text)),
+            "reward": check_reward(entry.get("reward"), file=file, id=id, field=f"{at}reward"),
+            "keep": check_keep(entry.get("keep", True), file=file, id=id, field=f"{at}keep")}
 
 
 # The field checks below are shared by every reader: the JSON files (through
@@ -58,6 +83,11 @@ def check_conversation(conv: Any, *, file: str | None = None, id: str | None = N
         raise UsiError(f"must be a list of messages, got {tname(conv)}",
                        file=file, id=id, field=field)
     for i, msg in enumerate(conv):
+        if type(msg) is dict and not text:  # the common case, checked first (same rules)
+            role = msg.get("role")
+            content = msg.get("content")
+            if type(role) is str and (content is None or type(content) is str):
+                continue
         where = f"{field}[{i}]"
         if not is_mapping(msg):
             raise UsiError(f"message must be an object, got {tname(msg)}",
@@ -92,7 +122,7 @@ def check_reward(reward: Any, *, file: str | None = None, id: str | None = None,
         return None
     if type(reward) is float and math.isfinite(reward):  # the common case, checked first
         return reward
-    if isinstance(reward, bool | np.bool_) or not isinstance(reward, numbers.Real):
+    if not is_number(reward):
         raise UsiError(f"must be a number or null, got {tname(reward)}",
                        file=file, id=id, field=field)
     try:
@@ -103,6 +133,68 @@ def check_reward(reward: Any, *, file: str | None = None, id: str | None = None,
         raise UsiError("must be a finite number (a float holds up to about 1.8e308)",
                        file=file, id=id, field=field)
     return value
+
+
+def is_number(value: Any) -> bool:
+    """The one rule for a number: any real number but a boolean, so numpy's numbers count
+    (``datasets`` and pandas hand out ``numpy.float64`` and ``numpy.int64``).
+
+    >>> is_number(1), is_number(np.float32(0.5)), is_number(True), is_number("1")
+    (True, True, False, False)
+    """
+    return type(value) is float or (not isinstance(value, bool)
+                                    and isinstance(value, numbers.Real))
+
+
+def is_whole_number(value: Any) -> bool:
+    """The one rule for a whole number: any integer but a boolean (numpy's count).
+
+    >>> is_whole_number(3), is_whole_number(np.int32(3)), is_whole_number(3.0)
+    (True, True, False)
+    """
+    return type(value) is int or (not isinstance(value, bool)
+                                  and isinstance(value, numbers.Integral))
+
+
+def check_whole_number(value: Any, *, low: int, high: int = 2**31 - 1,
+                       file: str | None = None, id: str | None = None,  # noqa: A002
+                       field: str | None = None) -> int:
+    """``value`` as an int when it is a whole number from ``low`` to ``high``.
+
+    >>> check_whole_number(2, low=1, high=3)
+    2
+    >>> check_whole_number(4, low=1, high=3, id="airline_1", field="annotator")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: id airline_1: field annotator: must be a whole number from 1...
+    """
+    if not is_whole_number(value) or not low <= value <= high:
+        raise UsiError(f"must be a whole number from {low} to {high}, got {value!r}",
+                       file=file, id=id, field=field)
+    return int(value)
+
+
+def check_answer(value: Any, *, file: str | None = None, id: str | None = None,  # noqa: A002
+                 field: str | None = None) -> str | None:
+    """A survey answer given as text (or ``{"answer": text}``), strictly: None for null,
+    an error for anything else that is not text. (A release file's survey is read leniently
+    by ``check_survey``: there a non-text answer is "no valid answer".)
+
+    >>> check_answer({"answer": "Yes"}), check_answer(None)
+    ('Yes', None)
+    >>> check_answer(3, field="survey.reuse")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: field survey.reuse: must be the answer text or null, got int
+    """
+    if is_mapping(value):
+        value = value.get("answer")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UsiError(f"must be the answer text or null, got {tname(value)}",
+                       file=file, id=id, field=field)
+    return check_text(value, file=file, id=id, field=field)
 
 
 def check_keep(keep: Any, *, file: str | None = None, id: str | None = None,  # noqa: A002

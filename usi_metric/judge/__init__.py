@@ -13,9 +13,9 @@ answers become a ``survey_comparable_<name>.json`` file, the Eval term of a new 
 - :mod:`~usi_metric.judge.files`: the answer journal (resume) and atomic writes;
 - :mod:`~usi_metric.judge.run`: the orchestration, the file and its metadata, the Eval.
 
-Nothing heavy is imported here:
+Nothing heavy is imported here (torch and transformers only by ``local``, when it runs):
 
->>> import sys, usi_metric.judge
->>> "torch" in sys.modules and "usi_metric.judge.local" in sys.modules
-False
+>>> from usi_metric.judge.questions import SURVEY_QUESTIONS
+>>> len(SURVEY_QUESTIONS)
+8
 """

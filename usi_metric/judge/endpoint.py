@@ -32,8 +32,7 @@ from __future__ import annotations
 import importlib
 import math
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from usi_metric.errors import UsiError
@@ -90,8 +89,7 @@ class EndpointJudge:
     def __init__(self, url: str, model: str, *, token: str | None = None,
                  temperature: float | None = 0.0, max_new_tokens: int | None = None,
                  timeout: float = 120.0, retries: int = 5, backoff: float = 1.0,
-                 concurrency: int = 4, max_prompt_tokens: int | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 concurrency: int = 4, max_prompt_tokens: int | None = None) -> None:
         if not url.startswith(("http://", "https://")):
             raise UsiError(f"--endpoint must be an http(s) URL, got {url!r}")
         if concurrency < 1 or retries < 0 or timeout <= 0 or backoff < 0:
@@ -111,11 +109,11 @@ class EndpointJudge:
         self.concurrency = concurrency
         self.max_prompt_tokens = max_prompt_tokens
         self.budget = max_prompt_tokens
-        self._sleep = sleep
         self._errors = hf_errors
         self._transport = _transport_errors()
         self._json_mode = True
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         self.client = InferenceClient(base_url=url, api_key=token or NO_TOKEN, timeout=timeout)
 
     # ------------------------------------------------------------------ protocol
@@ -124,13 +122,14 @@ class EndpointJudge:
         return estimate_tokens(prompt)
 
     def settings(self) -> dict[str, Any]:
-        """What must not change between a run and its resumption."""
-        return {"backend": self.backend, "model": self.model_name, "endpoint": self.url,
+        """What must not change between a run and its resumption (the URL may: a server
+        restarted elsewhere, or another replica, serves the same model)."""
+        return {"backend": self.backend, "model": self.model_name,
                 "temperature": self.temperature, "max_new_tokens": self.max_new_tokens,
                 "max_prompt_tokens": self.max_prompt_tokens}
 
     def metadata(self) -> dict[str, Any]:
-        return {**self.settings(),
+        return {**self.settings(), "endpoint": self.url,
                 "decoding": {"method": "chat completion, one JSON object per session",
                              "temperature": self.temperature,
                              "max_tokens": self.max_new_tokens,
@@ -138,6 +137,11 @@ class EndpointJudge:
                              "reask_prompt": REASK_PROMPT},
                 "prompt_budget_tokens": self.budget,
                 "prompt_size_estimate": "ceil(characters / 4)"}
+
+    def cancel(self) -> None:
+        """Stop: requests not yet sent are not sent, waits between retries end at once
+        (the run is stopping after an error or Ctrl-C)."""
+        self._stopped.set()
 
     def answer(self, prompt: str) -> JudgeAnswer:
         messages = [{"role": "user", "content": prompt}]
@@ -166,6 +170,8 @@ class EndpointJudge:
         attempt = 0
         while attempt < tries:
             attempt += 1
+            if self._stopped.is_set():
+                raise UsiError("stopped")
             try:
                 return self._once(messages)
             except _Retry as retry:
@@ -174,8 +180,9 @@ class EndpointJudge:
                     wait = min(self.backoff * 2 ** (attempt - 1), MAX_WAIT)
                     if retry.wait is not None:
                         wait = max(wait, min(retry.wait, MAX_WAIT))
-                    self._sleep(wait)
-        raise UsiError(f"no answer from {self.url} after {tries} tries (last: {last})")
+                    self._stopped.wait(wait)
+        raise UsiError(f"no answer from {self.url} after {tries} "
+                       f"{'try' if tries == 1 else 'tries'} (last: {last})")
 
     def _once(self, messages: list[dict[str, str]]) -> str | None:
         json_mode = self._json_mode

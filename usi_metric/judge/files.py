@@ -8,7 +8,8 @@ For ``FILE = survey_comparable_<name>.json``:
 - ``survey_comparable_<name>.journal.jsonl``: one JSON line per answered session, appended
   (and flushed to disk) as each answer arrives. Its first line names the settings; a run with
   the same settings resumes from it and skips what is done, other settings are refused
-  (``--overwrite`` starts over). A line cut short by a crash is dropped on resume.
+  (``--overwrite`` starts over). A line cut short by a crash is dropped on resume; a journal
+  that holds no answer is removed when the run ends.
 
 ``FILE`` and the sidecar are written atomically (a temp file in the same folder, then
 ``os.replace``): a reader sees the old file or the new one, never half of one.
@@ -97,6 +98,10 @@ class Journal:
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "s.journal.jsonl")
     >>> j = Journal.open(p, {"model": "m"}, "2026-01-01")
+    >>> Journal.open(p, {"model": "m"}, "2026-01-01").close()   # no answer: no file left
+    >>> os.path.exists(p)
+    False
+    >>> j = Journal.open(p, {"model": "m"}, "2026-01-01")
     >>> j.append({"id": "airline_1", "answers": {}}); j.close()
     >>> again = Journal.open(p, {"model": "m"}, "2026-02-02")
     >>> sorted(again.records), again.date
@@ -126,10 +131,13 @@ class Journal:
             header, records, good = _read(path)
         except OSError as exc:
             raise UsiError(f"cannot use the journal ({exc.strerror})", file=str(path)) from None
+        if header.get("settings") != dict(settings) and not records:
+            path.unlink()  # nothing was answered under the old settings: start afresh
+            return cls.open(path, settings, date)
         if header.get("settings") != dict(settings):
             old = header.get("settings") or {}
             diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
-            raise UsiError(f"written with other settings ({', '.join(diff)} differ): pass "
+            raise UsiError(f"written with other settings (changed: {', '.join(diff)}): pass "
                            "--overwrite to start over, or the same settings to resume",
                            file=str(path))
         if good is not None:  # a line cut short by a crash: keep the good lines only
@@ -144,7 +152,10 @@ class Journal:
         self.records[record["id"]] = dict(record)
 
     def close(self) -> None:
+        """Close the file; a journal that holds no answer is removed (nothing to resume)."""
         self._fh.close()
+        if not self.records:
+            self.path.unlink(missing_ok=True)
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str | None]:

@@ -4,7 +4,9 @@ Needs the ``judge`` extra (``pip install 'usi-metric[judge]'``: transformers, to
 tokenizers); this module is imported only when the local backend runs.
 
 For one session the prompt (:mod:`usi_metric.judge.prompt`) goes through the model's chat
-template as one user message, with the generation prompt, and is read ONCE (its key/value
+template as one user message, with the generation prompt (and ``enable_thinking=False``,
+which templates with a thinking mode, such as Qwen3's, read as "answer directly"; others
+ignore it), and is read ONCE (its key/value
 cache kept). Then every option of every question is scored in ONE batched forward pass over
 that cache: row ``(field, option)`` is the reply ``{"<field>": "<option>"`` (the reply's
 start, :func:`~usi_metric.judge.prompt.answer_prefix`, then the option and its closing
@@ -36,7 +38,8 @@ DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 METHOD = ("option log-likelihood: sum of the log-probabilities of the option's tokens and its "
           "closing quote after the reply start {\"<field>\": \"; highest wins, ties to the "
-          "first option; one batched forward pass per session over the cached prompt")
+          "first option; one batched forward pass per session over the cached prompt; chat "
+          "template with add_generation_prompt=True, enable_thinking=False")
 _HUGE = 10**7  # a tokenizer's model_max_length above this means "not set"
 
 
@@ -165,7 +168,8 @@ class LocalJudge:
         if self._last is not None and self._last[0] == prompt:
             return self._last[1]
         text = self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True,
+            enable_thinking=False)
         ids = self._ids(text)
         self._last = (prompt, ids)
         return ids

@@ -167,6 +167,9 @@ def answer_sessions(judge: Judge, pending: Sequence[Session],
             on_answer(_record(*fut.result()))
             handed.add(id(fut))
     except BaseException:
+        cancel = getattr(judge, "cancel", None)
+        if cancel is not None:
+            cancel()  # no new request, no more waiting between retries
         for fut in futures:
             fut.cancel()
         for fut in futures:
@@ -292,13 +295,12 @@ def print_result(result: SurveyResult) -> None:
     console = Console(width=max(100, Console().width))
     e = result.eval_agree
     if e is None:
-        console.print(f"Eval of {result.out.name}: none (no kept human session it covers has "
-                      "a valid survey answer)", markup=False, highlight=False)
+        print(f"Eval of {result.out.name}: none (no kept human session it covers has a valid "
+              "survey answer)")
     else:
         batches = ", ".join(f"{b:.1f}" for b in result.batch_scores)
-        console.print(f"Eval of {result.out.name} against the humans: {e.mean:.1f} ± "
-                      f"{e.std:.1f} (over {len(result.batch_scores)} batches: {batches})",
-                      markup=False, highlight=False)
+        print(f"Eval of {result.out.name} against the humans: {e.mean:.1f} ± {e.std:.1f} "
+              f"(over {len(result.batch_scores)} batches: {batches})", flush=True)
     t = Table(title=f"Over-estimation per field: judge vs humans on the same "
                     f"{result.n_covered} sessions (% of the scale)", title_justify="left")
     for c in ("field", "judge mean", "human mean", "over-est. % of scale", "n judge / human"):

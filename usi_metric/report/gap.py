@@ -51,7 +51,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from usi_metric.aggregation.eval_agree import SURVEY_SCALES, answer_text, normalised_answer
+from usi_metric.aggregation.eval_agree import (
+    SURVEY_FIELDS,
+    answer_text,
+    normalised_answer,
+)
 from usi_metric.io import (
     Release,
     Session,
@@ -63,7 +67,6 @@ from usi_metric.io import (
 from usi_metric.samples import is_synthetic
 from usi_metric.scoring.difficulty import outcome_sessions
 
-SURVEY_FIELDS: tuple[str, ...] = tuple(SURVEY_SCALES)
 SUCCESS_ANSWER = "Yes - Task completed"
 #: The normalised ``task_success`` value at or above which the human judged success (0.75).
 SUCCESS_THRESHOLD: float = normalised_answer("task_success", SUCCESS_ANSWER)  # type: ignore[assignment]

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -43,7 +44,11 @@ BIN_LABELS = ("0–0.2\n(hardest)", "0.2–0.4", "0.4–0.6", "0.6–0.8", "0.8�
 
 _RC = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10,
        "ytick.labelsize": 10, "legend.fontsize": 10, "figure.dpi": 100,
-       "axes.spines.top": False, "axes.spines.right": False}
+       "axes.spines.top": False, "axes.spines.right": False,
+       # names come from file names and labels: "$" is a dollar sign, never TeX math
+       "text.parse_math": False}
+_PNG_OPTIONS = {"format": "png", "metadata": {"Software": None}, "bbox_inches": "tight",
+                "pad_inches": 0.15, "facecolor": "white"}
 
 
 def sim_style(i: int) -> tuple[str, str]:
@@ -53,9 +58,22 @@ def sim_style(i: int) -> tuple[str, str]:
 
 def save_png(fig: Figure, path: str | Path, dpi: int = 110) -> None:
     """Write ``fig`` as PNG with no software/date metadata, then close it."""
-    fig.savefig(path, dpi=dpi, format="png", metadata={"Software": None},
-                bbox_inches="tight", pad_inches=0.15, facecolor="white")
+    fig.savefig(path, dpi=dpi, **_PNG_OPTIONS)
     plt.close(fig)
+
+
+def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
+    """``fig`` as the PNG bytes :func:`save_png` writes, without a file and without closing
+    it (a server closes it under its own lock: pyplot's list of figures is process-global).
+
+    >>> fig = leaderboard_figure([], None)
+    >>> plt.close(fig)
+    >>> png_bytes(fig)[:4] == b"\\x89PNG"
+    True
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=dpi, **_PNG_OPTIONS)
+    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------- 1. leaderboard

@@ -34,18 +34,47 @@ def fmt_cell(cell: MeanStd | None, key: str) -> str:
     return f"{cell.mean:.1f}±{cell.std:.1f}"
 
 
+def fmt_interval(ci: tuple[float, float] | None, key: str) -> str:
+    """A bootstrap interval ``[low, high]`` with the cell's decimals; ``[—]`` when none.
+
+    >>> fmt_interval((72.06, 74.55), "usi"), fmt_interval(None, "ece")
+    ('[72.1, 74.5]', '[—]')
+    """
+    if ci is None:
+        return "[—]"
+    spec = ".3f" if key == "ece" else ".1f"
+    return f"[{ci[0]:{spec}}, {ci[1]:{spec}}]"
+
+
 def rows_csv(rows: Sequence[ScoreRow]) -> str:
-    """CSV with ``name`` and ``<cell>_mean`` / ``<cell>_std`` columns; empty when no value."""
+    """CSV with ``name`` and ``<cell>_mean`` / ``<cell>_std`` columns; empty when no value.
+    Rows with intervals add ``<cell>_ci_low`` / ``<cell>_ci_high`` columns at the end."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["name"] + [f"{k}_{p}" for k in CELL_KEYS for p in ("mean", "std")])
+    with_ci = any(r.ci is not None for r in rows)
+    head = ["name"] + [f"{k}_{p}" for k in CELL_KEYS for p in ("mean", "std")]
+    if with_ci:
+        head += [f"{k}_ci_{p}" for k in CELL_KEYS for p in ("low", "high")]
+    w.writerow(head)
     for r in rows:
         line: list[str] = [r.name]
         for k in CELL_KEYS:
             c = r.cells.get(k)
             line += ["", ""] if c is None else [repr(c.mean), repr(c.std)]
+        if with_ci:
+            for k in CELL_KEYS:
+                ci = None if r.ci is None or r.cells.get(k) is None else r.ci.get(k)
+                line += ["", ""] if ci is None else [repr(ci[0]), repr(ci[1])]
         w.writerow(line)
     return buf.getvalue()
+
+
+def _table_cell(r: ScoreRow, key: str) -> str:
+    """``mean±std``, and under it the interval when the row carries intervals."""
+    text = fmt_cell(r.cells.get(key), key)
+    if r.ci is None or r.cells.get(key) is None:
+        return text
+    return f"{text}\n{fmt_interval(r.ci.get(key), key)}"
 
 
 def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = "",
@@ -63,28 +92,38 @@ def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = ""
         for note in notes:
             print(note, file=sys.stderr)
         return
-    from rich.markup import escape
     from rich.table import Table
 
-    # Names, paths and labels are the user's text: escaped, so "[/]" or "exp[v2]" print as
-    # written instead of being read as rich markup.
-    table = Table(title=escape(title), caption=escape(caption) or None, title_justify="left")
+    table = Table(title=plain(title, "table.title"),
+                  caption=plain(caption, "table.caption") if caption else None,
+                  title_justify="left")
     table.add_column("simulator", style="bold")
     for k in CELL_KEYS:
         table.add_column(HEADERS[k], justify="right")
     for r in rows:
         style = "italic" if r.kind == "human" else None
-        table.add_row(escape(r.name), *(fmt_cell(r.cells.get(k), k) for k in CELL_KEYS),
+        table.add_row(plain(r.name), *(plain(_table_cell(r, k)) for k in CELL_KEYS),
                       style=style)
-    console = stdout_console(110)
+    console = stdout_console(150 if any(r.ci is not None for r in rows) else 110)
     console.print(table)
     for note in notes:
         console.print(note, markup=False, highlight=False)
 
 
+def plain(text: str, style: str = "") -> Any:
+    """User text (names, paths, labels) as a rich ``Text``: shown as written, never read as
+    markup, so "[/]", "exp[v2]" or a trailing backslash print as they are.
+
+    >>> plain("x[old]").plain
+    'x[old]'
+    """
+    from rich.text import Text
+
+    return Text(text, style=style)
+
+
 def print_gap_table(gap: dict[str, Any]) -> None:
     """Print the evaluative gap as rich tables on stdout."""
-    from rich.markup import escape
     from rich.table import Table
 
     console = stdout_console(100)
@@ -95,15 +134,16 @@ def print_gap_table(gap: dict[str, Any]) -> None:
         t.add_column(c, justify="left" if c == "simulator" else "right")
     for s in gap["simulators"]:
         su = s["success"]
-        t.add_row(escape(s["name"]), fmt_num(su["simulator"]["success_pct"], ".1f"),
+        t.add_row(plain(s["name"]), fmt_num(su["simulator"]["success_pct"], ".1f"),
                   fmt_num(su["human"]["success_pct"], ".1f"), fmt_num(su["inflation_pp"], "+.1f"),
                   f"{su['simulator']['n_sessions']} / {su['human']['n_sessions']}")
     console.print(t)
     for s in gap["simulators"]:
         if s["survey"] is None:
             continue
-        t = Table(title=f"Survey: {escape(s['name'])} vs humans "
-                  f"({s['survey']['n_covered']} sessions)", title_justify="left")
+        t = Table(title=plain(f"Survey: {s['name']} vs humans "
+                              f"({s['survey']['n_covered']} sessions)", "table.title"),
+                  title_justify="left")
         for c in ("field", "sim mean", "human mean", "over-est. % of scale", "n sim / human"):
             t.add_column(c, justify="left" if c == "field" else "right")
         for r in survey_table_rows(s["survey"]["fields"]):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from usi_metric.errors import UsiError
+from usi_metric.aggregation.ece import MIN_SAMPLES
 from usi_metric.io import Release, load_release, select_simulators
 from usi_metric.report import plots
 from usi_metric.report.bins import human_bins, simulator_bins
@@ -38,12 +38,15 @@ from usi_metric.report.wording import (
     largest_overestimation,
     survey_table_rows,
 )
+from usi_metric.runtime.output import check_folder_target, write_folder_atomic
 from usi_metric.runtime.progress import progress_steps
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 from usi_metric.scoring import CELL_KEYS, Difficulty, ScoreRow, leaderboard, resolve_difficulty
 
 MAX_RADAR = 12  # small multiples shown; the rest are in the tables
 MAX_CALIBRATION = 7  # one Okabe–Ito colour each
+MARKDOWN, HTML = "report.md", "report.html"
+REPORT_FILES = frozenset({MARKDOWN, HTML})
 
 def _slug(i: int) -> str:
     return f"features_{i:02d}.png"
@@ -63,26 +66,33 @@ class ReportOutput:
     gap: dict[str, Any]
 
 
+def report_file(name: str) -> bool:
+    """A name ``usi report`` writes (``--overwrite`` replaces only a folder of these).
+
+    >>> report_file("features_03.png"), report_file("notes.txt")
+    (True, False)
+    """
+    return name in REPORT_FILES or name.endswith(".png")
+
+
 def write_report(data_dir: str | Path, out_dir: str | Path,
                  simulators: Sequence[str] | None = None,
-                 progress: bool | None = None) -> ReportOutput:
+                 progress: bool | None = None, overwrite: bool = False) -> ReportOutput:
     """Write ``report.md``, ``report.html`` and the PNGs into ``out_dir``.
 
+    The folder appears whole when the report is done (``runtime.output.write_folder_atomic``):
+    an existing non-empty ``out_dir`` is replaced only with ``overwrite`` (and only when it
+    holds nothing but a previous report), so no stale picture stays beside a new report.
     ``progress`` shows a rich progress bar (default: only when stderr is a terminal).
     """
     if progress is None:
         progress = sys.stderr.isatty()
+    check_folder_target(out_dir, overwrite, report_file, "report")
     with progress_steps(progress) as step:
         release = load_release(data_dir)
         names = select_simulators(release, simulators)
         step.total(6 + len(names))
         step("read the release")
-        out = Path(out_dir)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsiError(f"cannot create the output folder ({exc.strerror})",
-                           file=str(out)) from None
         diff = resolve_difficulty(release, "self")
         rows = leaderboard(release, diff)
         step("scored the leaderboard")
@@ -91,33 +101,38 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
         shown = [r for r in rows if r.kind != "human" and r.name in names]
         gap = evaluative_gap(release, [r.name for r in shown])
         step("computed the evaluative gap")
-        files: list[Path] = []
-        doc = Doc()
-        _intro(doc, release, diff, shown)
-        files.append(_leaderboard(doc, out, human, shown))
-        step("drew the leaderboard")
-        files.append(_radar(doc, out, human, shown))
-        step("drew the radar")
-        _gap_section(doc, gap)
-        doc.h(2, "4. Behaviour: what to fix")
-        doc.p("For each simulator, the 19 behavioural features of its sessions against the "
-              "humans' on the same tasks. The rows are those of the USI (§8 step 1: per human "
-              "batch, the simulator's pooled row and the batch's row on the overlapping "
-              "sessions), averaged over the batches. Features are sorted by the metric's own "
-              "Sørensen–Dice similarity, least similar first. Rates are the mean per-session "
-              "share of user turns (or of sessions, for repetition and agent talk).")
-        for i, r in enumerate(shown, start=1):
-            files.extend(_features(doc, out, by_name[r.name], i))
-            step(f"drew the features of {r.name}")
-        files.append(_calibration(doc, out, release, diff, shown))
-        step("drew the calibration")
-        _notes(doc)
-        md = out / "report.md"
-        md.write_text(doc.markdown(), encoding="utf-8")
-        page = out / "report.html"
-        page.write_text(doc.html(f"USI report: {release.root}"), encoding="utf-8")
-        step("wrote report.md and report.html")
-    return ReportOutput(out, md, page, files, gap)
+
+        def build(out: Path) -> list[str]:
+            files: list[Path] = []
+            doc = Doc()
+            _intro(doc, release, diff, shown)
+            files.append(_leaderboard(doc, out, human, shown))
+            step("drew the leaderboard")
+            files.append(_radar(doc, out, human, shown))
+            step("drew the radar")
+            _gap_section(doc, gap)
+            doc.h(2, "4. Behaviour: what to fix")
+            doc.p("For each simulator, the 19 behavioural features of its sessions against the "
+                  "humans' on the same tasks. The rows are those of the USI (§8 step 1: per "
+                  "human batch, the simulator's pooled row and the batch's row on the "
+                  "overlapping sessions), averaged over the batches. Features are sorted by the "
+                  "metric's own Sørensen–Dice similarity, least similar first. Rates are the "
+                  "mean per-session share of user turns (or of sessions, for repetition and "
+                  "agent talk).")
+            for i, r in enumerate(shown, start=1):
+                files.extend(_features(doc, out, by_name[r.name], i))
+                step(f"drew the features of {r.name}")
+            files.append(_calibration(doc, out, release, diff, shown))
+            step("drew the calibration")
+            _notes(doc)
+            (out / MARKDOWN).write_text(doc.markdown(), encoding="utf-8")
+            (out / HTML).write_text(doc.html(f"USI report: {release.root}"), encoding="utf-8")
+            step("wrote report.md and report.html")
+            return [p.name for p in files]
+
+        pictures = write_folder_atomic(out_dir, build, overwrite, report_file, "report")
+    out = Path(out_dir)
+    return ReportOutput(out, out / MARKDOWN, out / HTML, [out / n for n in pictures], gap)
 
 
 def _intro(doc: Doc, release: Release, diff: Difficulty, shown: Sequence[ScoreRow]) -> None:
@@ -129,7 +144,8 @@ def _intro(doc: Doc, release: Release, diff: Difficulty, shown: Sequence[ScoreRo
           "user simulator is (arXiv:2603.11245); the definition is USI_SPEC.md.")
     doc.p(f"Task difficulty: mean success pooled over every run of the "
           f"{len(diff.simulators)} simulators of the release ({diff.source}, as "
-          f"`usi leaderboard`); {len(diff.values)} tasks have one (≥ 10 samples).")
+          f"`usi leaderboard`); {len(diff.values)} tasks have one (≥ {MIN_SAMPLES} "
+          "samples).")
 
 
 def _leaderboard(doc: Doc, out: Path, human: ScoreRow, shown: Sequence[ScoreRow]) -> Path:

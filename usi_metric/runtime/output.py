@@ -166,7 +166,7 @@ def check_folder_target(out_dir: str | Path, overwrite: bool,
     if not names:
         return
     if not overwrite:
-        raise UsiError("already exists and is not empty; pass --overwrite to replace it",
+        raise UsiError("already exists; pass --overwrite to replace it",
                        file=shown)
     others = [n for n in names if owned is not None and not owned(n)]
     if others:

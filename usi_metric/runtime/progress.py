@@ -24,8 +24,10 @@ class Steps:
             self._progress.update(self._task, total=n)
 
     def __call__(self, desc: str) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, advance=1, description=desc)
+        if self._progress is not None:  # names in ``desc`` are user text, not rich markup
+            from rich.markup import escape
+
+            self._progress.update(self._task, advance=1, description=escape(desc))
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from usi_metric.aggregation import difficulty_from_samples
 from usi_metric.aggregation.ece import MIN_SAMPLES
 from usi_metric.errors import UsiError
 from usi_metric.io import Release, Session, SessionSet, load_simulator, read_json
+from usi_metric.io.validate import is_number
 
 PUBLISHED = "published"
 PUBLISHED_FILE = "published_difficulty.json"
@@ -103,7 +104,7 @@ def map_values(data: Any, path: str) -> tuple[dict[str, float], tuple[str, ...]]
         raise UsiError("a difficulty map must be a JSON object {task: difficulty}", file=path)
     values: dict[str, float] = {}
     for task, d in data.items():
-        if isinstance(d, bool) or not isinstance(d, int | float) or not 0.0 <= d <= 1.0:
+        if not is_number(d) or not 0.0 <= d <= 1.0:  # numpy's numbers count (datasets)
             raise UsiError(f"difficulty must be a number in [0, 1], got {d!r}",
                            file=path, id=task, field="difficulty")
         values[task] = float(d)

@@ -67,6 +67,9 @@ def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
         return (f"no task has a difficulty in the {diff.source} yardstick (a pooled task needs "
                 f">= {MIN_SAMPLES} samples; these runs give at most {most} per task), so there "
                 f"is no ECE and no USI; {how}")
+    if not diff.values:
+        return (f"the {diff.source} yardstick is empty (no task has a difficulty), so there is "
+                f"no ECE and no USI; {how}")
     return (f"the {diff.source} yardstick covers {covered} of the {total} tasks of the runs "
             f"(its {len(diff.values)} task keys look like "
             f"{', '.join(repr(k) for k in sorted(diff.values)[:2])}), so there is no ECE and "
@@ -98,8 +101,8 @@ def coverage_line(c: dict[str, int]) -> str:
     """One sentence for a table's foot: what the score stands on.
 
     >>> coverage_line({"n_human_tasks": 58, "n_kept_sessions": 1, "n_sessions_matched": 1,
-    ...                "n_tasks_matched": 1})[:55]
-    'Coverage: the runs meet 1 of the 58 tasks of the human s'
+    ...                "n_tasks_matched": 1}).split(" (")[0]
+    'Coverage: the runs meet 1 of the 58 tasks of the human sessions'
     """
     return (f"Coverage: the runs meet {c['n_tasks_matched']} of the {c['n_human_tasks']} "
             f"tasks of the human sessions ({c['n_sessions_matched']} of their "

@@ -7,7 +7,9 @@ How human is an LLM user simulator? (Zhou et al., arXiv:2603.11245.) A thin laye
 
 import evaluate
 
-from usi_metric.hf.evaluate_metric import compute_usi, metric_features, prepare_rows
+from usi_metric.aggregation.ece import MIN_SAMPLES
+from usi_metric.hf.evaluate_metric import compute_usi, metric_features, prepare_task_groups
+from usi_metric.io.layout import REPO_ID
 
 _CITATION = """\
 @misc{zhou2026sim2real,
@@ -32,23 +34,29 @@ the result is their mean and population std.
 
 _KWARGS_DESCRIPTION = """
 Args:
-    predictions: one row per task: the simulator's sessions of the task, one per run, each
-        {"instance_id": "airline_7", "run": 1, "conversation": [{"role", "content"}, ...],
+    predictions: one task group per task: the simulator's sessions of the task, one per run,
+        each {"instance_id": "airline_7", "run": 1, "conversation": [{"role", "content"}, ...],
          "reward": 1.0, "keep": True}  (run absent = 1, keep absent = True, keep null = out).
-    references: one row per task (the same task as predictions[i]): the human sessions,
-        {"instance_id": "airline_7", "annotator": 1, "conversation": [...], "reward": 0.0,
+    references: one task group per task (the same task as predictions[i]): the human
+        sessions, {"instance_id": "airline_7", "annotator": 1, "conversation": [...], "reward": 0.0,
          "keep": True, "survey": {"task_success": "Yes - Task completed", ...}}.
-    difficulty: {task: difficulty in [0, 1]} (or a path to `usi difficulty`'s MAP.json).
-        Default: pooled over these runs, which needs >= 10 runs of a task.
+    difficulty: "published" (the default: the paper's frozen yardstick), "self" (pooled over
+        these runs: a task needs >= MIN_SAMPLES of them), {task: difficulty in [0, 1]} or
+        a path to `usi difficulty`'s MAP.json.
     survey_judgments: optional, the simulator's survey answers on the human sessions,
         {"airline_7": {"human_like": "Yes", ...}, "airline_7_ann2": {...}, ...}: adds Eval.
     human_eval: optional, a second human's survey of annotator-1 sessions (same form), for
         the Eval of the human ceiling.
+    confidence_level: optional, e.g. 0.95: adds usi_ci_low / usi_ci_high, a bootstrap
+        interval of the USI over tasks (tasks resampled with replacement, the same draw for
+        the humans, every run and the survey; the difficulty map fixed).
+    n_resamples: bootstrap resamples (default 2000). seed: their seed (default 0; the same
+        seed gives the same interval). ci_method: "bca" (default) or "percentile".
 Returns:
     usi, D1_conv, D2_info, D3_clarif, D4_react, ece, eval_agree (None without
     survey_judgments), each with a `_std` twin; human_usi and human_usi_std (the
-    inter-annotator ceiling on the same tasks); n_tasks. Bad inputs raise
-    usi_metric.errors.UsiError.
+    inter-annotator ceiling on the same tasks); n_tasks; with confidence_level, usi_ci_low
+    and usi_ci_high. Bad inputs raise usi_metric.errors.UsiError.
 Examples:
     >>> import evaluate
     >>> from usi_metric.hf.evaluate_inputs import evaluate_inputs
@@ -57,7 +65,7 @@ Examples:
     >>> usi = evaluate.load(evaluate_module_path())
     >>> kwargs = evaluate_inputs(sample_release_dir(), "synth-terse")  # SYNTHETIC data
     >>> round(usi.compute(**kwargs)["usi"], 1)  # doctest: +SKIP
-"""
+""".replace("MIN_SAMPLES", str(MIN_SAMPLES))
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
@@ -74,21 +82,24 @@ class Usi(evaluate.Metric):
             homepage="https://arxiv.org/abs/2603.11245",
             license="apache-2.0",
             reference_urls=["https://arxiv.org/abs/2603.11245",
-                            "https://huggingface.co/datasets/cmu-lti/tau-usi"],
+                            f"https://huggingface.co/datasets/{REPO_ID}"],
         )
 
     def add_batch(self, *, predictions=None, references=None, **kwargs) -> None:
-        """Add rows (one per task); they are checked and completed first."""
-        predictions, references = prepare_rows(predictions, references)
+        """Add task groups (one per task); they are checked and completed first."""
+        predictions, references = prepare_task_groups(predictions, references)
         super().add_batch(predictions=predictions, references=references, **kwargs)
 
     def add(self, *, prediction=None, reference=None, **kwargs) -> None:
-        """Add one row (one task); it is checked and completed first."""
-        (prediction,), (reference,) = prepare_rows([prediction], [reference])
+        """Add one task group (one task); it is checked and completed first."""
+        (prediction,), (reference,) = prepare_task_groups([prediction], [reference])
         super().add(prediction=prediction, reference=reference, **kwargs)
 
     def _compute(self, predictions, references, survey_judgments=None, difficulty=None,
-                 human_eval=None) -> dict:
+                 human_eval=None, confidence_level=None, n_resamples=2000, seed=0,
+                 ci_method="bca") -> dict:
         return compute_usi(predictions, references, survey_judgments=survey_judgments,
-                           difficulty=difficulty, human_eval=human_eval)
+                           difficulty=difficulty, human_eval=human_eval,
+                           confidence_level=confidence_level, n_resamples=n_resamples,
+                           seed=seed, ci_method=ci_method)
 

@@ -22,11 +22,10 @@ from typing import Any
 
 from usi_metric.errors import UsiError
 from usi_metric.features.extract import is_mapping
+from usi_metric.io.ids import DOMAINS as TAU_DOMAINS  # the domains of the human study
 from usi_metric.io.sessions import Session
 from usi_metric.io.validate import tname
 
-# The domains of the human study (and of the tau-bench policies told apart below).
-TAU_DOMAINS: tuple[str, ...] = ("airline", "retail")
 DIALOGUE_ROLES = ("user", "assistant")
 
 

@@ -66,32 +66,34 @@ def file_domain(path: str, records: list[Any], domain: str | None = None) -> str
     no system message (a failed task's empty ``traj``) follow the others. ``domain`` (the
     ``--domain`` option) tells a file without a heading; it may not contradict one.
     """
-    first: dict[str, int] = {}
+    first: dict[str, str] = {}  # domain -> where its first heading is
+    system: str | None = None  # where the first system message is
     for i, rec in enumerate(records):
         traj = rec.get("traj") if is_mapping(rec) else None
-        for msg in traj if isinstance(traj, list) else ():
+        for j, msg in enumerate(traj if isinstance(traj, list) else ()):
             if is_mapping(msg) and msg.get("role") == "system" and isinstance(
                     msg.get("content"), str):
+                at = f"[{i}].traj[{j}].content"
+                system = system or at
                 dom = policy_domain(msg["content"])
                 if dom is not None:
-                    first.setdefault(dom, i)
+                    first.setdefault(dom, at)
                 break
     if len(first) > 1:
-        a, b = sorted(first, key=first.__getitem__)
-        raise UsiError(f"records of two domains: record [{first[a]}] has the {a} policy, "
-                       f"record [{first[b]}] the {b} policy; give one file per domain",
-                       file=path, field=f"[{first[b]}].traj")
+        (a, at_a), (b, at_b) = first.items()
+        raise UsiError(f"records of two domains: {at_a} has the {a} policy, {at_b} the {b} "
+                       "policy; give one file per domain", file=path, field=at_b)
     if not first:
         if domain is not None:
             return domain
         headings = " / ".join(repr(h) for h in POLICY_HEADINGS.values())
         raise UsiError(f"cannot tell the domain: no system message starts with a tau-bench "
                        f"policy heading ({headings}); pass --domain airline|retail",
-                       file=path, field="traj (system message)")
-    found, i = next(iter(first.items()))
+                       file=path, field=system or "[0].traj (no system message)")
+    found, at = next(iter(first.items()))
     if domain is not None and domain != found:
         raise UsiError(f"--domain {domain} contradicts the file's {found} policy heading",
-                       file=path, field=f"[{i}].traj (system message)")
+                       file=path, field=at)
     return found
 
 

@@ -1,0 +1,191 @@
+"""Two simulators on the same tasks: the paired difference ``A - B`` of the USI and each term.
+
+- **Estimate**: the plain score of A minus the plain score of B (``score_simulator``).
+- **Interval**: the task bootstrap of ``scoring.intervals`` applied to the difference, with
+  the SAME resampled tasks for A and B (paired), BCa or percentile.
+- **p-value**: a paired permutation test over tasks (``scipy.stats.permutation_test``,
+  ``permutation_type="samples"``): under the null hypothesis that A and B are exchangeable on
+  every task, swapping A's and B's sessions and survey answers of a task (all its runs) leaves
+  the distribution of the difference unchanged. Each permutation swaps a random set of
+  tasks and recomputes both USIs; the p-value is two-sided. It is the approximate
+  randomization test used to compare two systems on one test set: exact under its null for
+  any statistic (no normal approximation, no assumption that the USI is unbiased, which it is
+  not at small sizes: both sides carry the same bias under the null), and the humans and the
+  difficulty map stay fixed, as the design is paired.
+
+``compare A A`` gives a difference of exactly 0 and p = 1: the two sides are then one table
+and every permutation computes the same numbers in the same order.
+
+>>> from usi_metric.io import load_release
+>>> from usi_metric.samples import sample_release_dir
+>>> from usi_metric.scoring import resolve_difficulty
+>>> rel = load_release(sample_release_dir())
+>>> sim = next(iter(rel.simulators.values()))
+>>> c = compare_simulators(sim, sim, rel.humans, resolve_difficulty(rel, "release"),
+...                        options=CIOptions(n_resamples=50), permutations=50)
+>>> c.terms["usi"].difference, c.terms["usi"].p_value, c.terms["usi"].ci
+(0.0, 1.0, (0.0, 0.0))
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from usi_metric.aggregation.bootstrap import (
+    CELLS,
+    SimTable,
+    align_simulators,
+    simulator_cells,
+    table_cells,
+    weighted_sums,
+)
+from usi_metric.errors import UsiError
+from usi_metric.io import SessionSet, SurveySet
+from usi_metric.scoring.difficulty import Difficulty
+from usi_metric.scoring.intervals import (
+    CIOptions,
+    Interval,
+    _rng_kwargs,
+    bootstrap_intervals,
+    simulator_table,
+    task_keys,
+)
+from usi_metric.scoring.leaderboard import score_simulator
+
+DEFAULT_PERMUTATIONS = 9999
+TEST_NAME = "paired permutation test over tasks (A and B swapped per task), two-sided"
+ORDER = ("usi", *CELLS[:-1])  # the USI first, then each term
+
+
+@dataclass(frozen=True)
+class TermComparison:
+    """One term: A's and B's plain scores, ``A - B``, its interval and the p-value."""
+
+    a: float | None
+    b: float | None
+    difference: float | None
+    ci: Interval | None
+    p_value: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "difference": self.difference,
+                "ci": None if self.ci is None else [self.ci[0], self.ci[1]],
+                "p_value": self.p_value}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of :func:`compare_simulators`."""
+
+    a: str
+    b: str
+    n_tasks: int
+    options: CIOptions
+    permutations: int
+    terms: dict[str, TermComparison]
+    difficulty: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """Stable JSON form (the CLI sorts the keys)."""
+        return {"a": self.a, "b": self.b, "n_tasks": self.n_tasks,
+                "difficulty": self.difficulty, "interval": self.options.as_json(),
+                "test": {"name": TEST_NAME, "permutations": self.permutations,
+                         "seed": int(self.options.seed)},
+                "terms": {k: self.terms[k].as_json() for k in ORDER}, "notes": self.notes}
+
+
+def _cell(row_cells: dict[str, Any], key: str) -> float | None:
+    c = row_cells.get(key)
+    return None if c is None else float(c.mean)
+
+
+def permutation_test(ta: SimTable, tb: SimTable, permutations: int, seed: int) -> Any:
+    """``scipy.stats.permutation_test`` of ``cells(A) - cells(B)`` under per-task swaps.
+
+    The data are task indices: A's are ``0..n-1``, B's ``n..2n-1``; a permutation swaps the
+    pair of task ``i``, so ``x[i] >= n`` means A' gets B's statistics of task ``i`` (and B'
+    A's). Its result has ``statistic`` (7,), ``pvalue`` (7,) and ``null_distribution``
+    (permutations, 7); with fewer than log2(permutations) tasks every swap set is enumerated.
+    """
+    from scipy import stats
+
+    n_tasks = ta.n_tasks
+    pa, pb = (ta, ta) if tb is ta else align_simulators(ta, tb)
+
+    def statistic(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        x = np.moveaxis(np.asarray(x), axis, -1)
+        lead = x.shape[:-1]
+        swap = (x.reshape(-1, n_tasks) >= n_tasks).astype(float)
+        stay = 1.0 - swap
+        a_cells = simulator_cells(pa, weighted_sums([(stay, pa), (swap, pb)]))
+        b_cells = simulator_cells(pb, weighted_sums([(stay, pb), (swap, pa)]))
+        return (a_cells - b_cells).reshape(*lead, len(CELLS))
+
+    idx = np.arange(n_tasks)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return stats.permutation_test((idx, idx + n_tasks), statistic, vectorized=True,
+                                      permutation_type="samples",
+                                      n_resamples=int(permutations), batch=1000,
+                                      alternative="two-sided",
+                                      **_rng_kwargs(stats.permutation_test, seed))
+
+
+def permutation_pvalues(ta: SimTable, tb: SimTable, permutations: int,
+                        seed: int) -> list[float | None]:
+    """Two-sided p-values per cell; None where A, B or a permutation has no value."""
+    res = permutation_test(ta, tb, permutations, seed)
+    null = np.asarray(res.null_distribution).reshape(-1, len(CELLS))
+    observed = np.atleast_1d(res.statistic)
+    pvals = np.atleast_1d(res.pvalue)
+    return [float(pvals[k]) if math.isfinite(observed[k]) and np.all(np.isfinite(null[:, k]))
+            else None for k in range(len(CELLS))]
+
+
+def compare_simulators(sim_a: SessionSet, sim_b: SessionSet, humans: SessionSet,
+                       difficulty: Difficulty, survey_a: SurveySet | None = None,
+                       survey_b: SurveySet | None = None, *, options: CIOptions | None = None,
+                       permutations: int = DEFAULT_PERMUTATIONS) -> Comparison:
+    """The paired comparison ``A - B`` (module docstring): estimate, interval, p-value."""
+    options = options or CIOptions()
+    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 1:
+        raise UsiError(f"must be a whole number >= 1, got {permutations!r}",
+                       field="permutations")
+    tasks = task_keys(humans)
+    n = len(tasks)
+    row_a = score_simulator(sim_a, humans, difficulty, survey_a)
+    row_b = score_simulator(sim_b, humans, difficulty, survey_b)
+    for row, sim in ((row_a, sim_a), (row_b, sim_b)):
+        if row.usi is None:
+            raise UsiError("has no USI against these humans (no kept session id in common "
+                           "with a human batch, or no task with a difficulty), so there is "
+                           "nothing to compare", file=sim.path)
+    ta = simulator_table(sim_a, humans, difficulty, survey_a, tasks)
+    tb = simulator_table(sim_b, humans, difficulty, survey_b, tasks)
+    if tb.equal(ta):
+        tb = ta  # one table: identical arithmetic on both sides, so exact zeros
+
+    def difference(w: np.ndarray) -> np.ndarray:
+        return table_cells(ta, w) - table_cells(tb, w)
+
+    _, ivs = bootstrap_intervals(n, difference, options)
+    pvals = permutation_pvalues(ta, tb, permutations, options.seed)
+    notes = []
+    if (survey_a is None) != (survey_b is None):
+        notes.append("only one of the two has survey answers: its USI averages six terms, "
+                     "the other's five; the Eval term is not compared")
+    terms = {}
+    for j, key in enumerate(CELLS):
+        a, b = _cell(row_a.cells, key), _cell(row_b.cells, key)
+        diff = None if a is None or b is None else a - b
+        both = diff is not None and not (key == "eval_agree" and notes)
+        terms[key] = TermComparison(a, b, diff if both else None, ivs[j] if both else None,
+                                    pvals[j] if both else None)
+    return Comparison(sim_a.name, sim_b.name, n, options, int(permutations), terms,
+                      difficulty.source, notes)
