@@ -42,4 +42,4 @@ space: install
 	$(PY) scripts/make_space.py dist/space
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

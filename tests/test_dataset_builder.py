@@ -279,6 +279,22 @@ def test_card_yaml(built: BuildResult) -> None:
     assert "SYNTHETIC" in data["pretty_name"] and "synthetic" in data["tags"]
 
 
+def test_card_gates_access_on_the_use_terms(built: BuildResult) -> None:
+    # the Hub's gated-dataset fields (huggingface.co/docs/hub/datasets-gated), in the YAML
+    data = DatasetCard.load(built.out_dir / "README.md").data.to_dict()
+    prompt = " ".join(data["extra_gated_prompt"].split())
+    assert "research and evaluation use only" in prompt
+    assert "not for training LLMs" in prompt and "LICENSE.md" in prompt
+    fields = data["extra_gated_fields"]
+    assert set(fields.values()) == {"checkbox"} and len(fields) == 2
+    boxes = " ".join(fields).lower()
+    assert "research and evaluation only" in boxes and "not use this data to train llms" in boxes
+    assert data["extra_gated_button_content"].strip()
+    assert data["extra_gated_heading"].strip()
+    license_text = (built.out_dir / "LICENSE.md").read_text("utf-8")
+    assert "research and evaluation use only" in license_text  # the same terms
+
+
 def test_card_text(built: BuildResult) -> None:
     text = (built.out_dir / "README.md").read_text("utf-8")
     body = DatasetCard(text).text

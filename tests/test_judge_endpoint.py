@@ -314,7 +314,8 @@ def test_an_error_with_requests_in_flight_keeps_every_answer_back(
         assert survey(release, srv.url, out, "--concurrency", "3") == 2
     assert "refused the request (HTTP 403)" in capsys.readouterr().err
     assert not out.exists()
-    done = [json.loads(line)["id"] for line in journal.read_text().splitlines()[1:]]
+    lines = journal.read_text().splitlines()[1:] if journal.exists() else []
+    done = [json.loads(line)["id"] for line in lines]
     answered = {i for i in KEPT if any(session_code(b) == CODES[i] for _, _, b in srv.requests)}
     assert set(done) <= answered - {"airline_2"}  # what came back is kept, nothing invented
     with ChatServer(served) as srv:

@@ -12,6 +12,7 @@ with plain ``json``, not from the app.
 from __future__ import annotations
 
 import base64
+import doctest
 import importlib.util
 import json
 import os
@@ -250,3 +251,8 @@ def test_about_tab_shows_the_metric_card(tmp_path: Path) -> None:
     card = tmp_path / "README.md"
     card.write_text("---\ntitle: USI\nsdk: gradio\n---\n\n# Metric Card\nhello\n", "utf-8")
     assert app.about_text(card) == "# Metric Card\nhello"
+
+
+def test_the_apps_docstring_examples_run() -> None:
+    result = doctest.testmod(load_app(), optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 8 and result.failed == 0

@@ -6,6 +6,7 @@ Hub endpoint (a real HTTP server on loopback standing in for huggingface.co)."""
 
 from __future__ import annotations
 
+import doctest
 import http.server
 import importlib.util
 import json
@@ -170,6 +171,11 @@ def test_the_assembled_space_serves_its_page(built: tuple[Path, Path]) -> None:
         config = json.loads(http_get(server.url + "config")[1])
         assert config["title"] == "USI: how human is your user simulator?"
         assert "SYNTHETIC DATA" in json.dumps(config)
+
+
+def test_the_scripts_docstring_examples_run() -> None:
+    result = doctest.testmod(load_script("make_space"))
+    assert result.attempted >= 1 and result.failed == 0
 
 
 def test_requirements_that_drift_from_the_package_stop_the_build(

@@ -98,6 +98,13 @@ class _Table:
         return np.ascontiguousarray(
             np.concatenate([getattr(self, k).reshape(-1, t) for k in self.STATS], axis=0))
 
+    @cached_property
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(distinct rows of matrix, index of each row among them)``: batches that keep
+        the same tasks repeat whole blocks, and a replicate needs each distinct row once."""
+        rows, inverse = np.unique(self.matrix, axis=0, return_inverse=True)
+        return np.ascontiguousarray(rows), inverse.reshape(-1)
+
     def layout(self) -> list[tuple[str, tuple[int, ...]]]:
         return [(k, getattr(self, k).shape[:-1]) for k in self.STATS]
 
@@ -121,7 +128,8 @@ def weighted_sums(parts: Sequence[tuple[np.ndarray, _Table]]) -> Weighted:
         w = np.asarray(w, dtype=float)
         if w.ndim != 2 or w.shape[1] != table.n_tasks:
             raise ValueError(f"weights must be (replicates, {table.n_tasks}), got {w.shape}")
-        prod = w @ table.matrix.T
+        rows, inverse = table.distinct
+        prod = (w @ rows.T)[:, inverse]
         total = prod if total is None else total + prod
     assert total is not None
     out: Weighted = {}

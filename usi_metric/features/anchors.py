@@ -23,6 +23,7 @@ A pattern whose shape is not understood gets no anchors (None) and is always sea
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Set
 from typing import Any
 
 try:  # re's own parser (Python 3.11+); on a Python without it no search is ever skipped
@@ -157,21 +158,38 @@ class AnchorIndex:
 
     def __init__(self, anchors: dict[str, Anchors | None]) -> None:
         self.always = frozenset(name for name, a in anchors.items() if a is None)
-        table: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        sure: dict[str, set[str]] = {}  # key -> names whose word set is the key alone
+        more: dict[str, list[tuple[str, frozenset[str]]]] = {}  # key -> (name, word set)
         for name, a in anchors.items():
             for key, sets in (a or {}).items():
                 for needed in sets:
-                    table.setdefault(key, []).append((name, needed))
-        self._table = {key: tuple(entries) for key, entries in table.items()}
-        self._keys = frozenset(table)
+                    if needed == {key}:
+                        sure.setdefault(key, set()).add(name)
+                    else:
+                        more.setdefault(key, []).append((name, needed))
+        self._sure = {key: frozenset(names) for key, names in sure.items()}
+        self._more = {key: tuple(entries) for key, entries in more.items()}
+        self._keys = frozenset(sure) | frozenset(more)
 
-    def possible(self, words: set[str]) -> set[str]:
-        """The names of the patterns that may match a text with these whole words."""
+    def possible(self, words: Collection[str]) -> set[str]:
+        """The names of the patterns that may match a text with these whole words (a set,
+        or a list of them, say the runs of the text in order)."""
         out = set(self.always)
-        for key in self._keys.intersection(words):
-            for name, needed in self._table[key]:
-                if name not in out and needed <= words:
-                    out.add(name)
+        hits = self._keys.intersection(words)
+        if not hits:
+            return out
+        as_set: Set[str] | None = None
+        for key in hits:
+            names = self._sure.get(key)
+            if names is not None:
+                out |= names
+        for key in hits:
+            for name, needed in self._more.get(key, ()):
+                if name not in out:
+                    if as_set is None:
+                        as_set = words if isinstance(words, Set) else set(words)
+                    if needed <= as_set:
+                        out.add(name)
         return out
 
 

@@ -162,7 +162,7 @@ def _compute_turn(text: str) -> tuple[Any, ...]:
     low = text.lower()
     words = tuple(low.split())
     runs = word_runs(low)
-    may = _INDEX.possible(set(runs))
+    may = _INDEX.possible(runs)
     polite, id_confuse, uncertain, certain, emotion, accuse, pivot = [
         name in may and pattern.search(low) is not None for name, pattern in _PLAIN_SEARCHES]
     pushback = fastmatch.has_pushback(low, rest_may_match=_PUSHBACK_REST in may)

@@ -80,40 +80,80 @@ def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
 
 
 def leaderboard_figure(sims: Sequence[tuple[str, MeanStd | None]],
-                       human: MeanStd | None, title: str = "USI leaderboard") -> Figure:
+                       human: MeanStd | None, title: str = "USI leaderboard",
+                       intervals: Sequence[tuple[float, float] | None] | None = None,
+                       tied: Sequence[bool | None] | None = None,
+                       interval_label: str = "95% bootstrap interval over tasks",
+                       leader: str | None = None) -> Figure:
     """Horizontal USI bars with ± std error bars; the human ceiling as a line (± band).
 
     ``sims`` is drawn top to bottom in the given order; a simulator without USI says so.
+    With ``intervals`` (one ``(low, high)`` or None per simulator) the whiskers are those
+    intervals instead of the std, and ``tied`` marks the simulators that cannot be told
+    apart from ``leader`` (``≈``; the leader itself is ``★``), the others drawn lighter.
+
+    >>> fig = leaderboard_figure([("a", MeanStd(70.0, 1.0)), ("b", MeanStd(60.0, 1.0))],
+    ...                          None, intervals=[(68.0, 72.0), (57.5, 61.0)],
+    ...                          tied=[True, False], leader="a")
+    >>> [t.get_text() for t in fig.axes[0].texts][:2]
+    ['★ 70.0 [68.0, 72.0]', '60.0 [57.5, 61.0]']
     """
     with plt.rc_context(_RC):
         n = max(len(sims), 1)
         fig, ax = plt.subplots(figsize=(8.5, 1.4 + 0.5 * n))
         ys = np.arange(len(sims))[::-1]
-        for y, (_name, cell) in zip(ys, sims, strict=True):
+        for i, (y, (name, cell)) in enumerate(zip(ys, sims, strict=True)):
             if cell is None:
                 ax.text(1, y, "no USI (no overlap or no ECE)", va="center", fontsize=10,
                         color="#555555")
                 continue
-            ax.barh(y, cell.mean, xerr=cell.std, height=0.6, color=OKABE_ITO["blue"],
-                    ecolor="#333333", capsize=4, zorder=2)
-            # values in their own column right of the axis, clear of the ceiling line
-            ax.text(102, y, f"{cell.mean:.1f} ± {cell.std:.1f}", va="center", fontsize=10)
-        ax.text(102, len(sims) - 0.45, "USI", va="bottom", fontsize=10, fontweight="bold")
+            if intervals is None:
+                ax.barh(y, cell.mean, xerr=cell.std, height=0.6, color=OKABE_ITO["blue"],
+                        ecolor="#333333", capsize=4, zorder=2)
+                # values in their own column right of the axis, clear of the ceiling line
+                ax.text(102, y, f"{cell.mean:.1f} ± {cell.std:.1f}", va="center", fontsize=10)
+                continue
+            ci = intervals[i]
+            is_tied = bool(tied[i]) if tied is not None else True
+            colour = OKABE_ITO["blue"] if is_tied else OKABE_ITO["sky_blue"]
+            ax.barh(y, cell.mean, height=0.6, color=colour, zorder=2)
+            mark = "★ " if name == leader else ("≈ " if tied is not None and is_tied else "")
+            text = f"{mark}{cell.mean:.1f}"
+            if ci is not None:
+                err = [[max(cell.mean - ci[0], 0.0)], [max(ci[1] - cell.mean, 0.0)]]
+                ax.errorbar(cell.mean, y, xerr=err, fmt="none", ecolor="#222222",
+                            elinewidth=1.6, capsize=4, zorder=4)
+                text += f" [{ci[0]:.1f}, {ci[1]:.1f}]"
+            ax.text(102, y, text, va="center", fontsize=10)
+        ax.text(102, len(sims) - 0.45, "USI" if intervals is None else "USI [interval]",
+                va="bottom", fontsize=10, fontweight="bold")
+        handles = []
         if human is not None:
             ax.axvspan(human.mean - human.std, human.mean + human.std, color="#999999",
                        alpha=0.3, zorder=1, lw=0)
-            ax.axvline(human.mean, color=HUMAN_COLOUR, ls="--", lw=1.8, zorder=3,
-                       label=f"human ceiling {human.mean:.1f} ± {human.std:.1f} "
-                       "(grey band: ± std)")
-            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+            handles.append(ax.axvline(
+                human.mean, color=HUMAN_COLOUR, ls="--", lw=1.8, zorder=3,
+                label=f"human ceiling {human.mean:.1f} ± {human.std:.1f} (grey band: ± std)"))
+        if intervals is not None and tied is not None and leader is not None:
+            handles.append(plt.Rectangle((0, 0), 1, 1, color=OKABE_ITO["blue"],
+                                         label=f"★ leader ({leader}) and ≈ cannot be told "
+                                         "apart from it"))
+            handles.append(plt.Rectangle((0, 0), 1, 1, color=OKABE_ITO["sky_blue"],
+                                         label="below the leader (its USI gap's interval "
+                                         "excludes 0)"))
+        if handles:
+            ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                      frameon=False)
         ax.set_yticks(ys, [name for name, _ in sims])
         ax.set_xlim(0, 100)
         ax.set_xticks([0, 20, 40, 60, 80, 100])
         ax.set_ylim(-0.7, len(sims) - 0.3)
-        ax.set_xlabel("USI (0–100, higher = more human-like)\n"
-                      "bars: mean, whiskers: ± std over the 3 human batches")
+        whiskers = ("± std over the 3 human batches" if intervals is None
+                    else interval_label)
+        ax.set_xlabel(f"USI (0–100, higher = more human-like)\nbars: mean, whiskers: "
+                      f"{whiskers}")
         ax.grid(axis="x", color="#dddddd", zorder=0)
-        ax.set_title(title, loc="left", pad=28)
+        ax.set_title(title, loc="left", pad=28 + 16 * max(len(handles) - 1, 0))
         return fig
 
 

@@ -42,6 +42,7 @@ from usi_metric.runtime.output import check_folder_target, write_folder_atomic
 from usi_metric.runtime.progress import progress_steps
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 from usi_metric.scoring import CELL_KEYS, Difficulty, ScoreRow, leaderboard, resolve_difficulty
+from usi_metric.scoring.intervals import Intervals, leaderboard_intervals
 
 MAX_RADAR = 12  # small multiples shown; the rest are in the tables
 MAX_CALIBRATION = 7  # one Okabe–Ito colour each
@@ -95,6 +96,7 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
         step("read the release")
         diff = resolve_difficulty(release, "self")
         rows = leaderboard(release, diff)
+        intervals = leaderboard_intervals(release, diff) if release.simulators else None
         step("scored the leaderboard")
         by_name = {r.name: r for r in rows}
         human = next(r for r in rows if r.kind == "human")
@@ -106,7 +108,7 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
             files: list[Path] = []
             doc = Doc()
             _intro(doc, release, diff, shown)
-            files.append(_leaderboard(doc, out, human, shown))
+            files.append(_leaderboard(doc, out, human, shown, intervals))
             step("drew the leaderboard")
             files.append(_radar(doc, out, human, shown))
             step("drew the radar")
@@ -148,17 +150,43 @@ def _intro(doc: Doc, release: Release, diff: Difficulty, shown: Sequence[ScoreRo
           "samples).")
 
 
-def _leaderboard(doc: Doc, out: Path, human: ScoreRow, shown: Sequence[ScoreRow]) -> Path:
+def _leaderboard(doc: Doc, out: Path, human: ScoreRow, shown: Sequence[ScoreRow],
+                 intervals: Intervals | None = None) -> Path:
     doc.h(2, "1. Leaderboard")
     head = ["simulator"] + [HEADERS[k] for k in CELL_KEYS]
-    doc.table(head, [[r.name] + [fmt_cell(r.cells.get(k), k) for k in CELL_KEYS]
-                     for r in [human, *shown]])
+    rows = [[r.name] + [fmt_cell(r.cells.get(k), k) for k in CELL_KEYS] for r in [human, *shown]]
+    if intervals is not None:
+        level = f"{100 * intervals.options.confidence_level:g}%"
+        head.append(f"USI {level} interval")
+        for line, r in zip(rows, [human, *shown], strict=True):
+            ci = intervals.cells.get(r.name, {}).get("usi")
+            line.append("—" if ci is None else f"[{ci[0]:.1f}, {ci[1]:.1f}]")
+    doc.table(head, rows)
     doc.p("Cells are mean ± population std over the three human batches (the human ceiling: "
           "over the three pairs of batches). ECE: lower is better; everything else: higher.")
     path = out / "leaderboard.png"
-    plots.save_png(plots.leaderboard_figure([(r.name, r.cells.get("usi")) for r in shown],
-                                            human.cells.get("usi")), path)
-    doc.img(path.name, "USI per simulator with ± std bars and the human ceiling")
+    sims = [(r.name, r.cells.get("usi")) for r in shown]
+    if intervals is None:
+        plots.save_png(plots.leaderboard_figure(sims, human.cells.get("usi")), path)
+        doc.img(path.name, "USI per simulator with ± std bars and the human ceiling")
+        return path
+    doc.p(f"Intervals: {intervals.options.describe()}: the {intervals.n_tasks} tasks are "
+          "resampled with replacement (the same draw for the human batches, every run and the "
+          "survey answers; the difficulty map fixed) and the whole USI is recomputed. ≈ marks "
+          f"a simulator that cannot be told apart from the leader ({intervals.leader}): the "
+          "interval of its paired USI gap to the leader holds 0. The std says how much the "
+          "three human batches disagree; the interval says how much the score could move with "
+          "another sample of tasks. At small sizes the USI is biased downward (Dice takes a "
+          "minimum, ECE an absolute value), which the interval does not remove.")
+    fig = plots.leaderboard_figure(
+        sims, human.cells.get("usi"),
+        intervals=[intervals.cells.get(r.name, {}).get("usi") for r in shown],
+        tied=[intervals.tied_with_leader(r.name) for r in shown],
+        interval_label=intervals.options.describe().replace(" intervals", " interval"),
+        leader=intervals.leader)
+    plots.save_png(fig, path)
+    doc.img(path.name, "USI per simulator with bootstrap intervals over tasks, the simulators "
+            "that cannot be told apart from the leader, and the human ceiling")
     return path
 
 
