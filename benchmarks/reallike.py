@@ -126,20 +126,21 @@ def write_release(root: str | Path, n_sims: int = 31, n_runs: int = 3,
 
 
 def repeat_share(root: str | Path) -> dict[str, Any]:
-    """User turns of every session file (cleaned as the metric cleans them): how many there
-    are, how many distinct, and the share that repeats an earlier one."""
+    """Sessions and user turns of every session file (turns cleaned as the metric cleans
+    them): how many there are, how many distinct, and the share that repeats an earlier one."""
     root = Path(root)
     files = [(root / "data" / "tau_bench_tasks_unified.json", "human")]
     files += [(p, "llm") for p in sorted((root / "eval_results").glob("*.json"))]
     seen: set[str] = set()
-    total = 0
+    total = sessions = 0
     for path, source in files:
         assert source in SOURCES
         for entry in json.loads(path.read_text(encoding="utf-8")).values():
+            sessions += 1
             texts, _ = user_texts(entry.get("conversation") or [], source)
             total += len(texts)
             seen.update(texts)
-    return {"user_turns": total, "distinct": len(seen),
+    return {"sessions": sessions, "user_turns": total, "distinct": len(seen),
             "repeat_share": 1 - len(seen) / total if total else 0.0}
 
 

@@ -135,7 +135,7 @@ def test_the_same_simulator_twice_is_tied_exactly() -> None:
 # ----------------------------------------------------------------------------- calibration
 
 
-def _population(pop: Population, chunks: int = 8, size: int = 25_000) -> np.ndarray:
+def _population(pop: Population, chunks: int = 4, size: int = 25_000) -> np.ndarray:
     """The generator's USI cells from a very large draw (additive statistics, summed over
     chunks, then the same non-linear steps)."""
     rng = np.random.default_rng(99)
@@ -148,20 +148,25 @@ def _population(pop: Population, chunks: int = 8, size: int = 25_000) -> np.ndar
 
 
 def test_calibration_95_percent_interval_covers_the_population_usi() -> None:
+    # 300 releases of the real release's size (165 tasks) from one generator; both methods
+    # see the same releases. Measured on 1000 releases x 2000 resamples (README): BCa covers
+    # 91.4%, percentile 94.9% (BCa over-corrects the ECE's small-sample bias).
     pop = Population()  # a simulator clearly not human: every feature off by 1.5-2.5x
     truth = _population(pop)
     usi = CELLS.index("usi")
     rng = np.random.default_rng(2024)
-    n_rel, n_tasks = 300, 165  # the real release's size
-    covered = 0
+    n_rel, n_tasks = 300, 165
+    covered = {"bca": 0, "percentile": 0}
     for i in range(n_rel):
         sim, _ = draw_tables(pop, n_tasks, rng)
-        _, ivs = bootstrap_intervals(n_tasks, lambda w, s=sim: table_cells(s, w)[:, usi:usi + 1],
-                                     CIOptions(n_resamples=400, seed=i))
-        low, high = ivs[0]
-        covered += low <= truth[usi] <= high
-    coverage = covered / n_rel
-    assert 0.90 <= coverage <= 0.99, coverage
+        for method in covered:
+            _, ivs = bootstrap_intervals(
+                n_tasks, lambda w, s=sim: table_cells(s, w)[:, usi:usi + 1],
+                CIOptions(method=method, n_resamples=400, seed=i))
+            low, high = ivs[0]
+            covered[method] += low <= truth[usi] <= high
+    for method, n in covered.items():
+        assert 0.90 <= n / n_rel <= 0.99, (method, n / n_rel)
 
 
 def test_the_ceiling_interval_does_not_cover_an_identical_population() -> None:

@@ -102,8 +102,18 @@ class _Table:
     def distinct(self) -> tuple[np.ndarray, np.ndarray]:
         """``(distinct rows of matrix, index of each row among them)``: batches that keep
         the same tasks repeat whole blocks, and a replicate needs each distinct row once."""
-        rows, inverse = np.unique(self.matrix, axis=0, return_inverse=True)
-        return np.ascontiguousarray(rows), inverse.reshape(-1)
+        m = self.matrix
+        seen: dict[bytes, int] = {}
+        keep: list[int] = []
+        inverse = np.empty(m.shape[0], dtype=np.intp)
+        for i in range(m.shape[0]):
+            key = m[i].tobytes()
+            j = seen.get(key)
+            if j is None:
+                j = seen[key] = len(keep)
+                keep.append(i)
+            inverse[i] = j
+        return np.ascontiguousarray(m[keep]), inverse
 
     def layout(self) -> list[tuple[str, tuple[int, ...]]]:
         return [(k, getattr(self, k).shape[:-1]) for k in self.STATS]

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from usi_metric.scoring import Difficulty, ScoreRow
     from usi_metric.scoring.intervals import CIOptions
 
-DEFAULTS = {"ci_method": "bca", "resamples": 2000, "seed": 0, "confidence": 0.95}
+# the flags' defaults are CIOptions' (bca, 2000 resamples, seed 0, 0.95)
+FLAGS = ("ci_method", "resamples", "seed", "confidence")
 
 
 def add_ci_arguments(p: argparse.ArgumentParser, switch: bool = True) -> None:
@@ -45,7 +46,7 @@ def add_ci_arguments(p: argparse.ArgumentParser, switch: bool = True) -> None:
 def options_from_args(args: argparse.Namespace, switch: bool = True) -> CIOptions | None:
     """The interval options, or None when intervals were not asked for. An interval flag
     without ``--ci`` is an error (never silently ignored)."""
-    given = [k for k in DEFAULTS if getattr(args, k, None) is not None]
+    given = [k for k in FLAGS if getattr(args, k, None) is not None]
     if switch and not getattr(args, "ci", False):
         if given:
             flags = ", ".join("--" + k.replace("_", "-") for k in given)
@@ -53,10 +54,9 @@ def options_from_args(args: argparse.Namespace, switch: bool = True) -> CIOption
         return None
     from usi_metric.scoring.intervals import CIOptions
 
-    values = {k: (DEFAULTS[k] if getattr(args, k, None) is None else getattr(args, k))
-              for k in DEFAULTS}
-    return CIOptions(method=values["ci_method"], n_resamples=values["resamples"],
-                     seed=values["seed"], confidence_level=values["confidence"])
+    names = {"ci_method": "method", "resamples": "n_resamples", "seed": "seed",
+             "confidence": "confidence_level"}
+    return CIOptions(**{names[k]: getattr(args, k) for k in given})
 
 
 def with_intervals(rows: Sequence[ScoreRow], humans: SessionSet,

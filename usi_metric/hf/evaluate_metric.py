@@ -366,9 +366,9 @@ def compute_usi(
     difficulty: Any = None,
     human_eval: Any = None,
     confidence_level: Any = None,
-    n_resamples: Any = 2000,
-    seed: Any = 0,
-    ci_method: Any = "bca",
+    n_resamples: Any = None,
+    seed: Any = None,
+    ci_method: Any = None,
 ) -> dict[str, float | int | None]:
     """The metric's ``compute()``: a flat dict, no NaN (a cell with no value is None).
 
@@ -378,8 +378,8 @@ def compute_usi(
     ceiling on the same tasks; None when it cannot be computed) and ``n_tasks`` (task
     groups).
     With ``confidence_level`` (e.g. 0.95) also ``usi_ci_low`` / ``usi_ci_high``: a bootstrap
-    interval of the USI over tasks (``usi_metric.scoring.intervals``; ``n_resamples``,
-    ``seed``, ``ci_method`` "bca" or "percentile").
+    interval of the USI over tasks (``usi_metric.scoring.intervals``; ``n_resamples``
+    (default 2000), ``seed`` (default 0), ``ci_method`` "bca" (default) or "percentile").
 
     Two tasks, the humans' very words (D1..D4 = 100), a failure where humans succeed in
     bin [0, .2): ECE = 1/2 in each batch, USI = (4 x 100 + 50) / 5.
@@ -452,8 +452,9 @@ def _ci_options(confidence_level: Any, n_resamples: Any, seed: Any, ci_method: A
         return None
     from usi_metric.scoring.intervals import CIOptions
 
+    given = {"method": ci_method, "n_resamples": n_resamples, "seed": seed,
+             "confidence_level": confidence_level}
     try:
-        return CIOptions(method=ci_method, n_resamples=n_resamples, seed=seed,
-                         confidence_level=confidence_level)
+        return CIOptions(**{k: v for k, v in given.items() if v is not None})
     except UsiError as exc:
         raise UsiError(exc.reason, field=_CI_KWARGS.get(exc.field or "", exc.field)) from None

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from usi_metric.errors import UsiError
+from usi_metric.features import batch as _batch  # noqa: F401 - loaded before the timed read
 from usi_metric.io.formats import default_name, read_runs_files, record_id
 from usi_metric.io.jsonfile import read_json
 from usi_metric.io.layout import (
@@ -36,7 +38,7 @@ from usi_metric.io.sessions import (
 )
 from usi_metric.io.validate import check_entry, top_object
 from usi_metric.runtime.gc import gc_paused
-from usi_metric.runtime.parallel import PARALLEL_FILE_BYTES, auto_workers, map_parallel
+from usi_metric.runtime.parallel import map_parallel, workers_for
 
 # ----------------------------------------------------------------------------- humans
 
@@ -170,11 +172,19 @@ def _file_or_error(kind: str, path: str, name: str, workers: int | None,
 def _load_files(jobs: list[tuple[str, str, str]],
                 conversations: bool) -> list[SessionSet | SurveySet | UsiError]:
     """Each ``(kind, path, name)`` read (the human file, a simulator or a survey file): the
-    set, or its error, in order. Large releases are spread over processes, whole files each, every
-    file featurized where it is read: the same sets as one process gives."""
-    sizes = [os.path.getsize(p) if os.path.isfile(p) else 0 for _, p, _ in jobs]
-    workers = auto_workers(sum(sizes), minimum=PARALLEL_FILE_BYTES)
-    if len(jobs) < 2 or workers == 1:
+    set, or its error, in order. The first file is read here, timed: at its speed (bytes per
+    second, which depends on how much the text repeats), would the rest take one process
+    long enough to share it out (``parallel.workers_for``)? Then the rest is spread over
+    processes, whole files each, every file featurized where it is read: the same sets as
+    one process gives."""
+    if len(jobs) < 2:
         return [_file_or_error(*job, None, conversations) for job in jobs]
-    return map_parallel(_file_or_error, [(*job, 1, conversations) for job in jobs], workers,
-                        costs=sizes)
+    sizes = [os.path.getsize(p) if os.path.isfile(p) else 0 for _, p, _ in jobs]
+    t0 = time.perf_counter()
+    first = _file_or_error(*jobs[0], 1, conversations)
+    rest_seconds = (time.perf_counter() - t0) * sum(sizes[1:]) / max(sizes[0], 1)
+    workers = workers_for(rest_seconds)
+    rest = [(*job, 1, conversations) for job in jobs[1:]]
+    if workers == 1:
+        return [first, *(_file_or_error(*args) for args in rest)]
+    return [first, *map_parallel(_file_or_error, rest, workers, costs=sizes[1:])]

@@ -18,16 +18,21 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from usi_metric.errors import UsiError
 
 ENV_WORKERS = "USI_WORKERS"
-AUTO_MIN_SESSIONS = 256  # below this many conversations, one process is faster
-# Release files are read on several processes (whole files: read, check, featurize) once
-# they add up to this many bytes.
-PARALLEL_FILE_BYTES = 4_000_000
+# Measured on the project's 2-core VM (``make bench``): one process reads, checks and
+# featurizes a few MB of release JSON per second on text that never repeats (far more when
+# turns repeat), and a worker costs about 0.05-0.1 s (fork on first use, pickles both ways).
+# So work is shared out only when one process would spend this long on it:
+PARALLEL_MIN_SECONDS = 0.5
+AUTO_MIN_SESSIONS = 1000  # featurize_many: about 0.2 s of conversations, not less
+# A core counts as free when it was idle this much of a short sample (``idle_cores``).
+IDLE_SAMPLE_SECONDS = 0.1
 
 Conversation = Sequence[Mapping[str, Any]]
 
@@ -44,22 +49,97 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def auto_workers(size: int, minimum: int = AUTO_MIN_SESSIONS) -> int:
-    """Processes to use for work of this size: ``USI_WORKERS`` if set, else 1 below
-    ``minimum`` (by default ``AUTO_MIN_SESSIONS`` conversations), else every available core.
-
-    >>> auto_workers(10), auto_workers(1000, minimum=PARALLEL_FILE_BYTES)
-    (1, 1)
-    """
+def env_workers() -> int | None:
+    """``USI_WORKERS`` (a whole number >= 1) when set, else None."""
     env = os.environ.get(ENV_WORKERS, "").strip()
-    if env:
-        if not env.isdigit() or int(env) < 1:
-            raise UsiError(f"the environment variable {ENV_WORKERS} must be a whole number "
-                           f">= 1, got {env!r}")
-        return int(env)
-    if size < minimum:
+    if not env:
+        return None
+    if not env.isdigit() or int(env) < 1:
+        raise UsiError(f"the environment variable {ENV_WORKERS} must be a whole number "
+                       f">= 1, got {env!r}")
+    return int(env)
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, total) clock ticks of every core since boot (Linux), else None."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    ticks = [int(v) for v in fields[1:]]
+    return ticks[3] + (ticks[4] if len(ticks) > 4 else 0), sum(ticks)  # idle + iowait
+
+
+_idle_seen: tuple[float, float] | None = None  # (when, idle cores): one sample per second
+
+
+def idle_cores(sample: float = IDLE_SAMPLE_SECONDS) -> float | None:
+    """How many cores of the machine sat idle over a short sample (this process waits
+    meanwhile, so its own core counts as idle); None where it cannot be measured.
+
+    >>> n = idle_cores(0.05)
+    >>> n is None or 0 <= n <= os.cpu_count()
+    True
+    """
+    global _idle_seen
+    now = time.monotonic()
+    if _idle_seen is not None and now - _idle_seen[0] < 1.0:
+        return _idle_seen[1]
+    before = _cpu_times()
+    if before is None:
+        return None
+    time.sleep(sample)
+    after = _cpu_times()
+    if after is None or after[1] <= before[1]:
+        return None
+    idle = (after[0] - before[0]) / (after[1] - before[1]) * (os.cpu_count() or 1)
+    _idle_seen = (time.monotonic(), idle)
+    return idle
+
+
+def usable_cores() -> int:
+    """Processes worth starting now: the available cores that are idle (a busy machine's
+    other processes would take the time a worker saves), at least 1.
+
+    >>> 1 <= usable_cores() <= available_cores()
+    True
+    """
+    cores = available_cores()
+    if cores == 1:
         return 1
-    return available_cores()
+    idle = idle_cores()
+    if idle is None:
+        return cores
+    return max(1, min(cores, int(idle + 0.3)))
+
+
+def workers_for(seconds: float) -> int:
+    """Processes for work one process would spend ``seconds`` on: ``USI_WORKERS`` if set,
+    else 1 below ``PARALLEL_MIN_SECONDS``, else the usable cores.
+
+    >>> workers_for(0.01)
+    1
+    """
+    env = env_workers()
+    if env is not None:
+        return env
+    return 1 if seconds < PARALLEL_MIN_SECONDS else usable_cores()
+
+
+def auto_workers(size: int, minimum: int = AUTO_MIN_SESSIONS) -> int:
+    """Processes for work of this size: ``USI_WORKERS`` if set, else 1 below ``minimum``
+    (by default ``AUTO_MIN_SESSIONS`` conversations), else the usable cores.
+
+    >>> auto_workers(10)
+    1
+    """
+    env = env_workers()
+    if env is not None:
+        return env
+    return 1 if size < minimum else usable_cores()
 
 
 # ----------------------------------------------------------------------------- the pool

@@ -96,8 +96,8 @@ class Usi(evaluate.Metric):
         super().add(prediction=prediction, reference=reference, **kwargs)
 
     def _compute(self, predictions, references, survey_judgments=None, difficulty=None,
-                 human_eval=None, confidence_level=None, n_resamples=2000, seed=0,
-                 ci_method="bca") -> dict:
+                 human_eval=None, confidence_level=None, n_resamples=None, seed=None,
+                 ci_method=None) -> dict:
         return compute_usi(predictions, references, survey_judgments=survey_judgments,
                            difficulty=difficulty, human_eval=human_eval,
                            confidence_level=confidence_level, n_resamples=n_resamples,
