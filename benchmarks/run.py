@@ -51,7 +51,7 @@ from worst_cases import CASES  # noqa: E402
 
 from usi_metric.cli import main as usi_main  # noqa: E402
 from usi_metric.features import batch as feature_batch  # noqa: E402
-from usi_metric.features import extract, fastmatch  # noqa: E402
+from usi_metric.features import extract  # noqa: E402
 from usi_metric.features.names import COLUMNS  # noqa: E402
 from usi_metric.io import release as release_module  # noqa: E402
 from usi_metric.io.layout import release_files  # noqa: E402
@@ -71,8 +71,7 @@ TAUBENCH = Path("/work/shared/real/taubench_gpt-4o_airline.json.gz")  # optional
 
 def _cold() -> None:
     """Forget everything a previous run left behind: memos and worker processes."""
-    extract._cached_turn.cache_clear()
-    fastmatch._RUN_IDS.clear()
+    extract.clear_memos()
     parallel.shutdown_pool()
 
 

@@ -89,7 +89,13 @@ class TauUSI(datasets.GeneratorBasedBuilder):
                        "download the raw files of cmu-lti/tau-usi", field="data_dir")
 
     def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
-        files = release_plan(self._release_root())[self.config.name]
+        root = self._release_root()
+        files = release_plan(root)[self.config.name]
+        if not files:  # datasets would fail later with "corresponds to no data"
+            pattern = {"simulators": "eval_results_*.json",
+                       "surveys": "survey_comparable_*.json"}.get(self.config.name, "")
+            raise UsiError(f"the release has no file of the {self.config.name} config "
+                           f"({pattern})", file=str(root))
         return [datasets.SplitGenerator(name=SPLIT, gen_kwargs={"files": files})]
 
     def _generate_shards(self, files: list[tuple[str, Path]]) -> Iterator[str]:

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -264,6 +265,15 @@ def test_stdout_into_a_closed_pipe_exits_0_quietly(mini: Path, command: str) -> 
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "usi: error" not in proc.stderr
     assert "Exception ignored" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["leaderboard", "leaderboard-json", "features"])
+def test_started_with_stdout_closed(mini: Path, command: str) -> None:
+    """``usi ... >&-``: Python has no stdout at all; nobody reads it, as with a closed pipe."""
+    proc = usi(*printing_commands(mini)[command], stdout=subprocess.DEVNULL,
+               preexec=lambda: os.close(1))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "usi: error" not in proc.stderr
 
 
 def test_ctrl_c_in_the_middle_of_a_leaderboard(mini: Path) -> None:

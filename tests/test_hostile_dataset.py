@@ -105,3 +105,15 @@ def test_a_build_without_simulators_loads(mini: Path, tmp_path: Path) -> None:
     assert human["test"].num_rows == 9  # the mini release's 3 tasks x 3 annotators
     with pytest.raises(ValueError, match="simulators"):
         datasets.load_dataset(str(out), "simulators", cache_dir=str(tmp_path / "cache"))
+
+
+def test_the_raw_release_builder_says_a_config_has_no_file(mini: Path, tmp_path: Path) -> None:
+    from dataset_builder import TauUSI
+    from usi_metric.errors import UsiError
+
+    for p in (mini / "eval_results").iterdir():
+        p.unlink()
+    builder = TauUSI(config_name="simulators", data_dir=str(mini),
+                     cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(UsiError, match=r"no file of the simulators config \(eval_results_"):
+        builder.download_and_prepare()

@@ -215,7 +215,7 @@ def test_leaderboard_ci_json_and_same_seed_same_bytes(capsys: pytest.CaptureFixt
     assert _run(capsys, *args, "--seed", "7")[1] == first
     assert _run(capsys, *args, "--seed", "8")[1] != first
     data = json.loads(first)
-    assert data["intervals"]["method"] == "bca" and data["intervals"]["n_resamples"] == 200
+    assert data["intervals"]["method"] == "percentile" and data["intervals"]["n_resamples"] == 200
     assert data["intervals"]["seed"] == 7 and data["intervals"]["n_tasks"] > 10
     n_ci = 0
     for row in data["rows"]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usi`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if sys.stdout is None:  # started with stdout closed (`usi ... >&-`): nobody reads it,
+        sys.stdout = open(os.devnull, "w")  # as a closed pipe; fd 1 is /dev/null, not a file
     if isinstance(sys.stdout, io.TextIOWrapper):  # a file name that is not UTF-8 prints
         sys.stdout.reconfigure(errors="backslashreplace")  # as stderr does: \xff, no crash
     try:

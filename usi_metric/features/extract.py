@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -55,10 +54,12 @@ _ANCHORS = {name: anchor_words(_P[name]) for name in (
 # The DASH lexicon ``[\u2014\u2013]`` as two substring tests (the regex if it ever changes).
 _DASH_AS_SUBSTRINGS = _P["DASH"].pattern == r"[\u2014\u2013]"
 
-# Per-turn results are memoised by text (identical texts give identical results); long texts
-# are not kept, so the memory held stays small.
+# Per-turn results are memoised by text (identical texts give identical results) in a plain
+# table that is emptied when full (an LRU's bookkeeping costs more than a turn on text that
+# never repeats); long texts are not kept, so the memory held stays small.
 _CACHE_TEXT_MAX = 2048
 _CACHE_SIZE = 1 << 15
+_TURNS: dict[str, tuple[Any, ...]] = {}
 
 
 def _text(content: Any) -> str:
@@ -180,7 +181,23 @@ def _has_dash(text: str) -> bool:
     return _P["DASH"].search(text) is not None
 
 
-_cached_turn = lru_cache(maxsize=_CACHE_SIZE)(_compute_turn)
+def _remembered_turn(text: str) -> tuple[Any, ...]:
+    """``_compute_turn(text)``, kept in the memo (``_TURNS``) when the text is not long."""
+    turn = _compute_turn(text)
+    if len(text) <= _CACHE_TEXT_MAX:
+        if len(_TURNS) >= _CACHE_SIZE:
+            _TURNS.clear()
+        _TURNS[text] = turn
+    return turn
+
+
+def clear_memos() -> None:
+    """Forget every remembered turn and ID count (a cold start, for benchmarks).
+
+    >>> clear_memos()
+    """
+    _TURNS.clear()
+    fastmatch.clear_memo()
 
 
 def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:
@@ -218,8 +235,11 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
     ``mean`` (and every share is the same division as before); the standard deviation is
     numpy's, step for step (``population_std``).
     """
-    turns = [_cached_turn(t) if len(t) <= _CACHE_TEXT_MAX else _compute_turn(t)
-             for t in user_texts]
+    memo = _TURNS
+    turns = []
+    for t in user_texts:
+        turn = memo.get(t)
+        turns.append(_remembered_turn(t) if turn is None else turn)
     n = len(turns)
     col = dict(zip(_TURN_FIELDS, zip(*turns, strict=True), strict=True))
     w = col["n_words"]

@@ -131,6 +131,11 @@ _RUN_IDS: dict[str, int] = {}
 _RUN_IDS_MAX = 1 << 16
 
 
+def clear_memo() -> None:
+    """Forget the remembered ID counts of runs."""
+    _RUN_IDS.clear()
+
+
 def _run_ids(run: str) -> int:
     """``id_count`` of one run of word characters, remembered (a bounded table).
 

@@ -154,14 +154,8 @@ def _leaderboard(doc: Doc, out: Path, human: ScoreRow, shown: Sequence[ScoreRow]
                  intervals: Intervals | None = None) -> Path:
     doc.h(2, "1. Leaderboard")
     head = ["simulator"] + [HEADERS[k] for k in CELL_KEYS]
-    rows = [[r.name] + [fmt_cell(r.cells.get(k), k) for k in CELL_KEYS] for r in [human, *shown]]
-    if intervals is not None:
-        level = f"{100 * intervals.options.confidence_level:g}%"
-        head.append(f"USI {level} interval")
-        for line, r in zip(rows, [human, *shown], strict=True):
-            ci = intervals.cells.get(r.name, {}).get("usi")
-            line.append("—" if ci is None else f"[{ci[0]:.1f}, {ci[1]:.1f}]")
-    doc.table(head, rows)
+    doc.table(head, [[r.name] + [fmt_cell(r.cells.get(k), k) for k in CELL_KEYS]
+                     for r in [human, *shown]])
     doc.p("Cells are mean ± population std over the three human batches (the human ceiling: "
           "over the three pairs of batches). ECE: lower is better; everything else: higher.")
     path = out / "leaderboard.png"
@@ -172,7 +166,8 @@ def _leaderboard(doc: Doc, out: Path, human: ScoreRow, shown: Sequence[ScoreRow]
         return path
     doc.p(f"Intervals: {intervals.options.describe()}: the {intervals.n_tasks} tasks are "
           "resampled with replacement (the same draw for the human batches, every run and the "
-          "survey answers; the difficulty map fixed) and the whole USI is recomputed. ≈ marks "
+          "survey answers; the difficulty map fixed) and the whole USI is recomputed; the "
+          "figure writes each simulator's interval beside its bar. ≈ marks "
           f"a simulator that cannot be told apart from the leader ({intervals.leader}): the "
           "interval of its paired USI gap to the leader holds 0. The std says how much the "
           "three human batches disagree; the interval says how much the score could move with "
