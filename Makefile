@@ -1,20 +1,30 @@
 # usi-metric: `make demo` and `make test` are the whole quick start.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+CORE   := $(VENV)/.core
 STAMP  := $(VENV)/.installed
 SAMPLE := usi_metric/samples/synthetic_tau_usi
 
-.PHONY: install demo test lint sample bench browser-deps space clean
+.PHONY: install install-core demo test lint sample bench browser-deps space clean
 
-install: $(STAMP)
+# The light core (what `make demo` needs): the package and its runtime dependencies.
+install-core: $(CORE)
 
-$(STAMP): pyproject.toml
+$(CORE): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(CORE)
+
+# Everything the tests need: the core plus the test tools and the [judge] extra
+# (transformers + torch for the local survey judge; about 5 GB the first time, cached after).
+install: $(STAMP)
+
+$(STAMP): $(CORE)
 	$(PY) -m pip install --quiet -e ".[test,judge]"
 	touch $(STAMP)
 
-demo: install
+demo: install-core
 	$(VENV)/bin/usi leaderboard --data-dir $(SAMPLE)
 
 test: install browser-deps

@@ -248,7 +248,7 @@ def test_bad_model_arguments_are_one_line_errors(release: Path, tiny: Path, tmp_
     assert capsys.readouterr().err == "usi: error: --temperature only apply to --endpoint\n"
     out.write_text("{}")
     assert survey(release, tiny, out) == 2  # not ours, no journal: never overwritten
-    assert capsys.readouterr().err == f"usi: error: {out}: already exists: pass --overwrite " \
+    assert capsys.readouterr().err == f"usi: error: {out}: already exists; pass --overwrite " \
                                       "to replace it\n"
     assert out.read_text() == "{}"
     assert main(["survey", "--data-dir", str(tmp_path), "--model", str(tiny), "--out",

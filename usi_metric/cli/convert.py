@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 from usi_metric.errors import UsiError
 from usi_metric.io.ids import DOMAINS
@@ -66,7 +63,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
                                                          for s in runs.sessions]:
         raise UsiError("internal error: the written file would not read back as the same "
                        "sessions", file=str(out))
-    write_atomically(out, payload)
+    from usi_metric.runtime.output import write_atomic
+
+    text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
+    write_atomic(out, text, overwrite=args.overwrite)
     tasks = len({s.task_key for s in runs.sessions})
     n_runs = len({s.group for s in runs.sessions})
     how = (f"the rollout form {{\"results\": [...]}} with run numbers ({why})"
@@ -74,29 +74,3 @@ def cmd_convert(args: argparse.Namespace) -> int:
     print(f"wrote {out}: {len(runs.sessions)} sessions ({tasks} tasks, {n_runs} run(s)) "
           f"as {how}")
     return 0
-
-
-def write_atomically(path: Path, payload: Any) -> None:
-    """Write JSON to a temp file beside ``path``, then rename it over ``path``."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsiError("its folder does not exist", file=str(path))
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file (mkstemp makes 0600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsiError(f"cannot write ({exc.strerror or exc})", file=str(path)) from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

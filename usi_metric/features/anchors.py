@@ -145,11 +145,14 @@ def text_words(text: str) -> set[str]:
 
 class AnchorIndex:
     """The anchors of several patterns in one table: which patterns may match a text, from
-    one look-up of the text's words (instead of a ``may_match`` call per pattern).
+    one look-up per word of the text (instead of a ``may_match`` call per pattern).
 
     ``possible(words)`` is exactly ``{name for name, a in anchors.items() if may_match(a,
     words)}``: a name is in it when some word set filed under a word of the text is all
-    in the text. A pattern without anchors (None) is always possible.
+    in the text. A pattern without anchors (None) is always possible. The featurizer
+    works with bits (``bits[name]``): ``entry(word)`` is what one word contributes, the
+    bits of the patterns it alone makes possible and the ``(bit, word set)`` pairs that
+    need more words of the text (``settle``).
 
     >>> idx = AnchorIndex({"A": Anchors(sorry=[frozenset({"sorry"})]), "B": None})
     >>> sorted(idx.possible({"ok"})), sorted(idx.possible({"sorry", "ok"}))
@@ -157,40 +160,56 @@ class AnchorIndex:
     """
 
     def __init__(self, anchors: dict[str, Anchors | None]) -> None:
-        self.always = frozenset(name for name, a in anchors.items() if a is None)
-        sure: dict[str, set[str]] = {}  # key -> names whose word set is the key alone
-        more: dict[str, list[tuple[str, frozenset[str]]]] = {}  # key -> (name, word set)
+        self.names = tuple(anchors)
+        self.bits = {name: 1 << i for i, name in enumerate(self.names)}
+        self.always = 0
+        sure: dict[str, int] = {}  # word -> bits of the names whose word set is the word
+        more: dict[str, list[tuple[int, frozenset[str]]]] = {}  # word -> (bit, word set)
         for name, a in anchors.items():
+            bit = self.bits[name]
+            if a is None:
+                self.always |= bit
             for key, sets in (a or {}).items():
                 for needed in sets:
                     if needed == {key}:
-                        sure.setdefault(key, set()).add(name)
+                        sure[key] = sure.get(key, 0) | bit
                     else:
-                        more.setdefault(key, []).append((name, needed))
-        self._sure = {key: frozenset(names) for key, names in sure.items()}
-        self._more = {key: tuple(entries) for key, entries in more.items()}
-        self._keys = frozenset(sure) | frozenset(more)
+                        more.setdefault(key, []).append((bit, needed))
+        self._table = {key: (sure.get(key, 0), tuple(more.get(key, ())))
+                       for key in sorted(set(sure) | set(more))}
+
+    def entry(self, word: str) -> tuple[int, tuple[tuple[int, frozenset[str]], ...]]:
+        """``(bits, pairs)`` of one word: ``(0, ())`` for a word no anchor holds."""
+        return self._table.get(word, (0, ()))
+
+    @staticmethod
+    def settle(bits: int, pending: list[tuple[tuple[int, frozenset[str]], ...]],
+               words: Set[str]) -> int:
+        """``bits`` with the bit of every pending pair whose word set is all in ``words``."""
+        for pairs in pending:
+            for bit, needed in pairs:
+                if not bits & bit and needed <= words:
+                    bits |= bit
+        return bits
+
+    def possible_bits(self, words: Collection[str]) -> int:
+        """``possible`` as bits."""
+        bits = self.always
+        pending = []
+        for word in words:
+            sure, pairs = self.entry(word)
+            bits |= sure
+            if pairs:
+                pending.append(pairs)
+        if pending:
+            bits = self.settle(bits, pending, words if isinstance(words, Set) else set(words))
+        return bits
 
     def possible(self, words: Collection[str]) -> set[str]:
         """The names of the patterns that may match a text with these whole words (a set,
         or a list of them, say the runs of the text in order)."""
-        out = set(self.always)
-        hits = self._keys.intersection(words)
-        if not hits:
-            return out
-        as_set: Set[str] | None = None
-        for key in hits:
-            names = self._sure.get(key)
-            if names is not None:
-                out |= names
-        for key in hits:
-            for name, needed in self._more.get(key, ()):
-                if name not in out:
-                    if as_set is None:
-                        as_set = words if isinstance(words, Set) else set(words)
-                    if needed <= as_set:
-                        out.add(name)
-        return out
+        bits = self.possible_bits(words)
+        return {name for name in self.names if bits & self.bits[name]}
 
 
 def may_match(anchors: Anchors | None, words: set[str]) -> bool:

@@ -140,6 +140,25 @@ _PLAIN_SEARCHES = tuple((n, _P[n]) for n in (
 # lexicons may match ("PUSHBACK_REST": PUSHBACK without its slow alternative).
 _PUSHBACK_REST = "PUSHBACK_REST"
 _INDEX = AnchorIndex({**_ANCHORS, _PUSHBACK_REST: fastmatch.PUSHBACK_REST_ANCHORS})
+_PLAIN_BITS = tuple((_INDEX.bits[name], pattern.search) for name, pattern in _PLAIN_SEARCHES)
+_B_PUSHBACK_REST = _INDEX.bits[_PUSHBACK_REST]
+_B_CLARIFY, _CLARIFY = _INDEX.bits["CLARIFY"], _P["CLARIFY"].search
+_B_INFOQ, _INFOQ = _INDEX.bits["INFOQ"], _P["INFOQ"].search
+
+# What one run of word characters contributes to its turn, remembered per run (most runs
+# are ordinary words seen many times): its anchor entry (``AnchorIndex.entry``) and its ID
+# count (``fastmatch.run_id_count``). A bounded table, emptied when full.
+_RUNS: dict[str, tuple[int, tuple[Any, ...], int]] = {}
+_RUNS_MAX = 1 << 16
+
+
+def _run_info(run: str) -> tuple[int, tuple[Any, ...], int]:
+    bits, pairs = _INDEX.entry(run)
+    info = (bits, pairs, fastmatch.run_id_count(run))
+    if len(_RUNS) >= _RUNS_MAX:
+        _RUNS.clear()
+    _RUNS[run] = info
+    return info
 
 
 def _max_trigram_count(words: tuple[str, ...]) -> int:
@@ -159,19 +178,38 @@ _TURN_FIELDS = ("n_words", "words", "max_trigram", "polite", "dash", "ack", "id_
 
 def _compute_turn(text: str) -> tuple[Any, ...]:
     """One user turn's contribution, ``_TURN_FIELDS`` in order (lexicons and trigram words on
-    the lowered text, the dash on the text itself; lowering never changes the word count)."""
+    the lowered text, the dash on the text itself; lowering never changes the word count).
+
+    One pass over the turn's runs of word characters gathers which anchored lexicons may
+    match (``AnchorIndex``: a lexicon no run makes possible is not searched) and the ID
+    count (the sum over runs, ``fastmatch.id_count``)."""
     low = text.lower()
-    words = tuple(low.split())
+    words = low.split()
     runs = word_runs(low)
-    may = _INDEX.possible(runs)
+    bits = _INDEX.always
+    ids = 0
+    pending = []
+    info_of = _RUNS.get
+    for run in runs:
+        info = info_of(run)
+        if info is None:
+            info = _run_info(run)
+        bits |= info[0]
+        ids += info[2]
+        if info[1]:
+            pending.append(info[1])
+    if pending:
+        bits = _INDEX.settle(bits, pending, set(runs))
+    if not fastmatch.id_count_by_runs(low):
+        ids = fastmatch.id_count(low)
     polite, id_confuse, uncertain, certain, emotion, accuse, pivot = [
-        name in may and pattern.search(low) is not None for name, pattern in _PLAIN_SEARCHES]
-    pushback = fastmatch.has_pushback(low, rest_may_match=_PUSHBACK_REST in may)
-    clarify = (not pushback) and "CLARIFY" in may and _P["CLARIFY"].search(low) is not None
-    infoq = ((not pushback) and (not clarify) and "INFOQ" in may
-             and _P["INFOQ"].search(low) is not None)
+        bits & bit != 0 and search(low) is not None for bit, search in _PLAIN_BITS]
+    pushback = fastmatch.has_pushback(low, rest_may_match=bits & _B_PUSHBACK_REST != 0)
+    clarify = not pushback and bits & _B_CLARIFY != 0 and _CLARIFY(low) is not None
+    infoq = (not pushback and not clarify and bits & _B_INFOQ != 0
+             and _INFOQ(low) is not None)
     return (len(words), words, _max_trigram_count(words), polite, _has_dash(text),
-            _ACK.match(low.strip()) is not None, id_confuse, fastmatch.id_count(low, runs),
+            _ACK.match(low.strip()) is not None, id_confuse, ids,
             uncertain, certain, pushback, clarify, infoq, emotion, accuse, pivot)
 
 
@@ -197,7 +235,7 @@ def clear_memos() -> None:
     >>> clear_memos()
     """
     _TURNS.clear()
-    fastmatch.clear_memo()
+    _RUNS.clear()
 
 
 def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:

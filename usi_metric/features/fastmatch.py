@@ -91,7 +91,7 @@ def id_count(text: str, runs: list[str] | None = None) -> int:
 
     ``runs``: the maximal runs of ``\\w`` characters of ``text`` in order
     (``re.findall(r"\\w+", text)``), if already known. Then, when the text has no '@', the
-    count is the sum of the counts of its runs (``_run_ids``, remembered per run).
+    count is the sum of the counts of its runs (``run_id_count``).
 
     Why: every alternative but A7 consumes only word characters, after an optional '#' (A2),
     so without '@' every match lies inside one run. A findall scan meets each run at its
@@ -111,14 +111,7 @@ def id_count(text: str, runs: list[str] | None = None) -> int:
     if not _ID_OK:
         return len(LEXICONS["ID"].findall(text))
     if runs is not None and "@" not in text:
-        n = 0
-        for run in runs:
-            if len(run) >= 5:  # shorter runs match nothing (A1 needs 6, A2 5, A3-A6 7)
-                count = _RUN_IDS.get(run)
-                if count is None:
-                    count = _run_ids(run)
-                n += count
-        return n
+        return sum(run_id_count(run) for run in runs)
     return _fast_count(text)
 
 
@@ -127,29 +120,31 @@ def _fast_count(text: str) -> int:
     return len(found) + len(found) - found.count("")  # group x: a second match, counted
 
 
-_RUN_IDS: dict[str, int] = {}
-_RUN_IDS_MAX = 1 << 16
+def id_count_by_runs(text: str) -> bool:
+    """True when ``id_count(text)`` is the sum of ``run_id_count`` over the text's runs
+    (the fast path is in use and the text has no '@'; see ``id_count``).
 
-
-def clear_memo() -> None:
-    """Forget the remembered ID counts of runs."""
-    _RUN_IDS.clear()
-
-
-def _run_ids(run: str) -> int:
-    """``id_count`` of one run of word characters, remembered (a bounded table).
-
-    Without '_' and five digits in a row only A1 can match: the whole run, when it is made of
-    [a-z0-9] only and is at least 6 long.
+    >>> id_count_by_runs("order abc123"), id_count_by_runs("mail a@b.co")
+    (True, False)
     """
+    return _ID_OK and "@" not in text
+
+
+def run_id_count(run: str) -> int:
+    """``id_count`` of one run of word characters (``\\w+``).
+
+    Runs shorter than 5 match nothing (A1 needs 6 characters, A2 5, A3-A6 7). Without '_'
+    and five digits in a row only A1 can match: the whole run, when it is made of [a-z0-9]
+    only and is at least 6 long.
+
+    >>> run_id_count("abc123"), run_id_count("order"), run_id_count("x_y_123z_99999")
+    (1, 0, 1)
+    """
+    if len(run) < 5:
+        return 0
     if "_" not in run and _FIVE_DIGITS.search(run) is None:
-        count = 1 if len(run) >= 6 and _A1_RUN.fullmatch(run) is not None else 0
-    else:
-        count = _fast_count(run)
-    if len(_RUN_IDS) >= _RUN_IDS_MAX:
-        _RUN_IDS.clear()
-    _RUN_IDS[run] = count
-    return count
+        return 1 if len(run) >= 6 and _A1_RUN.fullmatch(run) is not None else 0
+    return _fast_count(run)
 
 
 # ----------------------------------------------------------------------------- PUSHBACK

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,31 +60,22 @@ def dumps(data: Any) -> str:
 
 
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file in the same folder and ``os.replace``.
+    """Write ``text`` to ``path`` as a whole (``runtime.output.write_atomic``), creating the
+    folder; the judge decides about replacing files itself (``--overwrite``, resuming).
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "a.json")
     >>> write_atomic(p, "{}\\n"); open(p).read()
     '{}\\n'
     """
+    from usi_metric.runtime.output import write_atomic as write_whole
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise UsiError(f"cannot write ({exc.strerror})", file=str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UsiError(f"cannot write ({exc.strerror})", file=str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(path, text, overwrite=True)
 
 
 def _line(record: Mapping[str, Any]) -> str:

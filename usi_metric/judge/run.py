@@ -115,7 +115,7 @@ def check_out(out: Path, overwrite: bool) -> None:
     if out.is_dir():
         raise UsiError("is a folder: --out names the survey file to write", file=str(out))
     if out.exists() and not overwrite and not journal_path(out).exists():
-        raise UsiError("already exists: pass --overwrite to replace it", file=str(out))
+        raise UsiError("already exists; pass --overwrite to replace it", file=str(out))
 
 
 def _progress(enabled: bool, total: int, done: int) -> Any:
