@@ -4,7 +4,7 @@
   (``human``, ``simulators``, ``surveys``) and a card whose YAML declares them, so
   ``datasets.load_dataset(OUT_DIR, "human")`` and the Hub viewer read it.
 - :class:`TauUSI`: a ``datasets.GeneratorBasedBuilder`` over a raw release you hold locally.
-- :func:`release_from_rows` / :func:`evaluate_kwargs`: score the rows like the raw release.
+- :func:`release_from_records` / :func:`evaluate_kwargs`: score the records like the raw release.
 
 Columns are declared once, in :mod:`dataset_builder.schema`.
 
@@ -12,10 +12,10 @@ Columns are declared once, in :mod:`dataset_builder.schema`.
 ('human', 'simulators', 'surveys')
 """
 
-from dataset_builder.evaluate_rows import evaluate_kwargs
+from dataset_builder.evaluate_records import evaluate_kwargs
 from dataset_builder.repo import BuildResult, build_repo
 from dataset_builder.schema import CONFIG_NAMES, FEATURES, SPLIT
-from dataset_builder.sessions import release_from_rows
+from dataset_builder.sessions import release_from_records
 from dataset_builder.tau_usi import TauUSI, TauUSIConfig
 from usi_metric.io.layout import REPO_ID
 
@@ -29,5 +29,5 @@ __all__ = [
     "TauUSIConfig",
     "build_repo",
     "evaluate_kwargs",
-    "release_from_rows",
+    "release_from_records",
 ]

@@ -57,9 +57,9 @@ SYNTHETIC_NOTICE = """\
 
 @dataclass
 class Counts:
-    """What a build holds: rows per config and the breakdowns the card and CLI print."""
+    """What a build holds: records per config and the breakdowns the card and CLI print."""
 
-    rows: dict[str, int] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)
     per_annotator: dict[int, int] = field(default_factory=dict)
     per_simulator: dict[str, dict[int, int]] = field(default_factory=dict)
     per_judge: dict[str, int] = field(default_factory=dict)
@@ -112,10 +112,10 @@ def build_summary(counts: Counts) -> str:
     ann = ", ".join(f"{n} by annotator {a}" for a, n in sorted(counts.per_annotator.items()))
     n_sims = len(counts.per_simulator)
     n_judges = len(counts.per_judge)
-    return (f"{counts.rows.get('human', 0)} human sessions ({ann or 'none'}) over "
-            f"{counts.n_tasks} tasks; {counts.rows.get('simulators', 0)} simulator sessions "
+    return (f"{counts.records.get('human', 0)} human sessions ({ann or 'none'}) over "
+            f"{counts.n_tasks} tasks; {counts.records.get('simulators', 0)} simulator sessions "
             f"from {n_sims} simulator{'s' if n_sims != 1 else ''}; "
-            f"{counts.rows.get('surveys', 0)} survey answers from {n_judges} "
+            f"{counts.records.get('surveys', 0)} survey answers from {n_judges} "
             f"judge{'s' if n_judges != 1 else ''}.")
 
 
@@ -138,10 +138,10 @@ def built_configs(counts: Counts) -> list[str]:
     """The configs a build writes: those with rows. An empty config is left out of the repo
     and its card, because ``load_dataset`` cannot read a Parquet split of no rows.
 
-    >>> built_configs(Counts(rows={"human": 3, "simulators": 0, "surveys": 2}))
+    >>> built_configs(Counts(records={"human": 3, "simulators": 0, "surveys": 2}))
     ['human', 'surveys']
     """
-    return [c for c in CONFIG_NAMES if counts.rows.get(c, 0) > 0]
+    return [c for c in CONFIG_NAMES if counts.records.get(c, 0) > 0]
 
 
 def dataset_infos(counts: Counts) -> DatasetInfosDict:
@@ -150,7 +150,7 @@ def dataset_infos(counts: Counts) -> DatasetInfosDict:
     for name in built_configs(counts):
         splits = SplitDict()
         splits.add(SplitInfo(name=SPLIT, num_bytes=counts.num_bytes.get(name, 0),
-                             num_examples=counts.rows.get(name, 0)))
+                             num_examples=counts.records.get(name, 0)))
         infos[name] = DatasetInfo(features=FEATURES[name], splits=splits,
                                   dataset_size=counts.num_bytes.get(name, 0))
         infos[name].config_name = name
@@ -190,7 +190,7 @@ def render_card(counts: Counts, *, release_name: str, synthetic: bool,
                        file=str(path)) from None
     data = card.data
     data["configs"] = configs_yaml(built_configs(counts))
-    data["size_categories"] = [size_category(sum(counts.rows.values()))]
+    data["size_categories"] = [size_category(sum(counts.records.values()))]
     dataset_infos(counts).to_dataset_card_data(data)
     if synthetic:
         data["pretty_name"] = f"{data.get('pretty_name') or 'tau-usi'} (SYNTHETIC sample)"
@@ -204,9 +204,9 @@ def render_card(counts: Counts, *, release_name: str, synthetic: bool,
         "feature_names": ", ".join(f"`{c}`" for c in COLUMNS),
         "release_name": release_name,
         "usi_version": __version__,
-        "n_human": str(counts.rows.get("human", 0)),
-        "n_simulators_rows": str(counts.rows.get("simulators", 0)),
-        "n_surveys_rows": str(counts.rows.get("surveys", 0)),
+        "n_human": str(counts.records.get("human", 0)),
+        "n_simulators_rows": str(counts.records.get("simulators", 0)),
+        "n_surveys_rows": str(counts.records.get("surveys", 0)),
     }
     card.text = re.sub(r"\n{3,}", "\n\n", fill(card.text, values, str(path)))
     return str(card)

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataset_builder.card import LICENSE_TEXT, Counts, built_configs, render_card
-from dataset_builder.rows import Row, file_rows, release_plan
+from dataset_builder.records import Record, file_records, release_plan
 from dataset_builder.schema import CONFIG_NAMES, DATA_DIRS, FEATURES, SPLIT
 from usi_metric.errors import UsiError
 from usi_metric.runtime.output import check_folder_target, write_folder_atomic
@@ -71,16 +71,17 @@ def is_synthetic(release_dir: str | Path) -> bool:
     return "SYNTHETIC" in first
 
 
-def load_rows(release_dir: str | Path, progress: Progress | None = None) -> dict[str, list[Row]]:
-    """Every row of every config, each file read and validated by ``usi_metric.io``."""
+def load_records(release_dir: str | Path,
+                 progress: Progress | None = None) -> dict[str, list[Record]]:
+    """Every record of every config, each file read and validated by ``usi_metric.io``."""
     plan = release_plan(release_dir)
-    rows: dict[str, list[Row]] = {c: [] for c in CONFIG_NAMES}
+    records: dict[str, list[Record]] = {c: [] for c in CONFIG_NAMES}
     for config in CONFIG_NAMES:
         for name, path in plan[config]:
             if progress is not None:
                 progress(config, name)
-            rows[config].extend(file_rows(config, name, path))
-    return rows
+            records[config].extend(file_records(config, name, path))
+    return records
 
 
 def n_files(release_dir: str | Path) -> int:
@@ -88,26 +89,26 @@ def n_files(release_dir: str | Path) -> int:
     return sum(len(files) for files in release_plan(release_dir).values())
 
 
-def to_table(config: str, rows: list[Row]) -> pa.Table:
-    """The rows of a config as an Arrow table with the declared schema."""
+def to_table(config: str, records: list[Record]) -> pa.Table:
+    """The records of a config as an Arrow table with the declared schema."""
     feats = FEATURES[config]
-    return pa.Table.from_pylist([feats.encode_example(r) for r in rows],
+    return pa.Table.from_pylist([feats.encode_example(r) for r in records],
                                 schema=feats.arrow_schema)
 
 
-def count(rows: dict[str, list[Row]], tables: dict[str, pa.Table]) -> Counts:
-    """Rows per config, per annotator, per simulator and run, per judge; tasks; bytes."""
-    c = Counts(rows={k: len(v) for k, v in rows.items()},
+def count(records: dict[str, list[Record]], tables: dict[str, pa.Table]) -> Counts:
+    """Records per config, per annotator, per simulator and run, per judge; tasks; bytes."""
+    c = Counts(records={k: len(v) for k, v in records.items()},
                num_bytes={k: int(t.nbytes) for k, t in tables.items()})
-    for r in rows["human"]:
+    for r in records["human"]:
         c.per_annotator[r["annotator"]] = c.per_annotator.get(r["annotator"], 0) + 1
     c.per_annotator = dict(sorted(c.per_annotator.items()))
-    c.n_tasks = len({r["task_id"] for r in rows["human"]})
-    for r in rows["simulators"]:
+    c.n_tasks = len({r["task_id"] for r in records["human"]})
+    for r in records["simulators"]:
         runs = c.per_simulator.setdefault(r["simulator"], {})
         runs[r["run"]] = runs.get(r["run"], 0) + 1
     c.per_simulator = {k: dict(sorted(v.items())) for k, v in sorted(c.per_simulator.items())}
-    for r in rows["surveys"]:
+    for r in records["surveys"]:
         c.per_judge[r["judge"]] = c.per_judge.get(r["judge"], 0) + 1
     c.per_judge = dict(sorted(c.per_judge.items()))
     return c
@@ -147,9 +148,9 @@ def build_repo(
     """Validate a raw release and write it as a Hub-ready dataset repo at ``out_dir``."""
     release_dir, out = Path(release_dir), Path(out_dir)
     _check_target(release_dir, out, overwrite)
-    rows = load_rows(release_dir, progress)
-    tables = {c: to_table(c, rows[c]) for c in CONFIG_NAMES}
-    counts = count(rows, tables)
+    records = load_records(release_dir, progress)
+    tables = {c: to_table(c, records[c]) for c in CONFIG_NAMES}
+    counts = count(records, tables)
     synthetic = is_synthetic(release_dir)
     card = render_card(counts, release_name=release_dir.resolve().name, synthetic=synthetic,
                        template_path=template_path)

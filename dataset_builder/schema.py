@@ -3,7 +3,7 @@
 Every config shares the names below; a value that is missing or invalid in the raw release is
 null, never a made-up default. ``features`` holds the 19 behavioural features plus
 ``n_turns`` of ``usi_metric.features`` in raw units (rates as fractions), all null when the
-conversation yields no features (USI_SPEC.md §2).
+conversation yields no features (docs/features.md).
 
 >>> sorted(FEATURES)
 ['human', 'simulators', 'surveys']
@@ -71,7 +71,7 @@ COLUMN_DOCS: dict[str, str] = {
     "instance_id": "the id as in the raw file (`airline_7_ann2`, `retail_12_2`, ...)",
     "base_id": "the task instance the session belongs to, as the metric matches sessions: "
     "a human id without `_annN`; a simulator id without its run suffix in a multi-run file",
-    "task_id": "the task key (`airline_7`), USI_SPEC.md section 1",
+    "task_id": "the task key (`airline_7`), docs/ids-and-runs.md",
     "domain": "`airline` or `retail` (null when the id has no `{domain}_{index}` start)",
     "task_index": "the task's index within its domain (null as for `domain`)",
     "annotator": "the human batch 1-3 (`_ann2` -> 2, `_ann3` -> 3, else 1); in `surveys`, "
@@ -86,11 +86,11 @@ COLUMN_DOCS: dict[str, str] = {
     "agent_id": "the agent of the session (null when missing or not text)",
     "conversation": "the messages `{role, content}` in order, as in the file (meta messages "
     "included; `content` null when null in the file)",
-    "survey": "the 8 survey answers as text (USI_SPEC.md section 7), null when not answered",
+    "survey": "the 8 survey answers as text (docs/eval.md), null when not answered",
     "reward": "the tau-bench rule-based reward (null when missing)",
     "success": "`reward > 0`, as the metric counts it (a null reward counts as no success)",
     "keep": "true, false, or null exactly as the metric reads it (an absent `keep` is true; "
-    "null is left out of rows and human rewards, USI_SPEC.md section 3)",
+    "null is left out of rows and human rewards, docs/features.md)",
     "features": "the 19 behavioural features + `n_turns` computed by `usi_metric` (raw "
     "units: rates as fractions); every field null when the conversation yields no features",
 }

@@ -1,8 +1,8 @@
 """``TauUSI``: a ``datasets.GeneratorBasedBuilder`` over a raw release folder you hold locally.
 
 ``datasets`` 5 has no loading scripts, so the Hub serves the Parquet repo that
-``usi dataset build`` writes; this builder is used directly, and yields exactly the rows of
-that repo (same schema, same order, same code path: :mod:`dataset_builder.rows`)::
+``usi dataset build`` writes; this builder is used directly, and yields exactly the records of
+that repo (same schema, same order, same code path: :mod:`dataset_builder.records`)::
 
     builder = TauUSI(config_name="human", data_dir="path/to/release")
     builder.download_and_prepare()
@@ -29,7 +29,7 @@ import datasets
 from datasets.builder import Key
 
 from dataset_builder.download import download_release
-from dataset_builder.rows import config_rows, release_plan
+from dataset_builder.records import config_records, release_plan
 from dataset_builder.schema import CONFIG_DESCRIPTIONS, CONFIG_NAMES, FEATURES, SPLIT
 from usi_metric.errors import UsiError
 from usi_metric.io.layout import REPO_ID
@@ -104,5 +104,5 @@ class TauUSI(datasets.GeneratorBasedBuilder):
 
     def _generate_examples(self, files: list[tuple[str, Path]]) -> Iterator[tuple[Key,
                                                                               dict[str, Any]]]:
-        for file_index, row_index, row in config_rows(self.config.name, files):
-            yield Key(file_index, row_index), row
+        for file_index, row_index, record in config_records(self.config.name, files):
+            yield Key(file_index, row_index), record

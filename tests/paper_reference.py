@@ -1,6 +1,6 @@
 """An independent end-to-end reference of the paper's USI scorer (arXiv:2603.11245).
 
-Written from ``USI_SPEC.md`` and the paper scorer's semantics, in plain Python + numpy + ``re``.
+Written from ``docs/index.md`` and the paper scorer's semantics, in plain Python + numpy + ``re``.
 It imports NOTHING from ``usi_metric``: the only thing it shares with the project is the
 lexicon data file, read here as plain JSON by path. ``score_release(data_dir, difficulty)``
 gives the leaderboard rows ``{name, D1_conv, D2_info, D3_clarif, D4_react, eval_agree, ece,

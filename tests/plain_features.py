@@ -1,6 +1,6 @@
 """The definition of the features written the obvious way: the oracle of the fast path.
 
-``plain_featurize`` follows USI_SPEC.md sections 2-3 line by line with the plain ``re``
+``plain_featurize`` follows docs/features.md line by line with the plain ``re``
 patterns of ``usi_metric.features.lexicons``. It is slow (some official patterns backtrack badly on
 crafted text) and is not used to score; the tests and ``make bench`` check that
 ``usi_metric.features`` gives the same floats, and the benchmark's baseline scorer uses it.
@@ -29,7 +29,7 @@ def plain_is_meta(content: str, source: str) -> bool:
 
 
 def plain_featurize(conversation: list[Mapping[str, Any]], source: str) -> np.ndarray | None:
-    """USI_SPEC.md §2-3 with the plain patterns: the 20 ``COLUMNS`` values, or None."""
+    """docs/features.md with the plain patterns: the 20 ``COLUMNS`` values, or None."""
     cleaned = []
     for msg in conversation:
         if not isinstance(msg, Mapping):

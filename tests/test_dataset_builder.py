@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
 
-from dataset_builder import FEATURES, TauUSI, build_repo, evaluate_kwargs, release_from_rows
+from dataset_builder import FEATURES, TauUSI, build_repo, evaluate_kwargs, release_from_records
 from dataset_builder.repo import BuildResult
 from dataset_builder.schema import CONFIG_NAMES, SURVEY_FIELDS
 from usi_metric.features import COLUMNS
@@ -122,7 +122,7 @@ def test_load_dataset_offline_in_a_fresh_process(built: BuildResult, tmp_path: P
     proc = subprocess.run([sys.executable, "-c", code, str(built.out_dir)], env=env,
                           capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    c = built.counts.rows
+    c = built.counts.records
     assert proc.stdout.splitlines() == [f"human ['test'] {c['human']}",
                                         f"simulators ['test'] {c['simulators']}",
                                         f"surveys ['test'] {c['surveys']}"]
@@ -147,7 +147,7 @@ def test_row_counts_equal_json_entries(loaded: dict[str, datasets.Dataset]) -> N
 
 
 def _expected_session(entry: dict[str, Any]) -> dict[str, Any]:
-    """A row's session columns, from a raw entry by the rules of USI_SPEC.md §1."""
+    """A row's session columns, from a raw entry by the rules of docs/ids-and-runs.md."""
     survey = entry.get("survey") or {}
     reward = entry.get("reward")
     return {
@@ -221,7 +221,7 @@ def _cells_equal(a: list[Any], b: list[Any]) -> None:
 @pytest.mark.parametrize("featurize", [False, True], ids=["stored-features", "refeaturized"])
 def test_usi_round_trip(loaded: dict[str, datasets.Dataset], raw: Release,
                         featurize: bool) -> None:
-    from_rows = release_from_rows(loaded["human"], loaded["simulators"], loaded["surveys"],
+    from_rows = release_from_records(loaded["human"], loaded["simulators"], loaded["surveys"],
                                   featurize=featurize)
     a, b = leaderboard(from_rows), leaderboard(raw)
     assert sum(r.usi is not None for r in b) >= 2  # the sample scores: a real comparison
@@ -263,7 +263,7 @@ def test_card_yaml(built: BuildResult) -> None:
     assert data["license"] == "other" and data["license_link"] == "LICENSE.md"
     assert data["language"] == ["en"]
     assert data["task_categories"] == ["text-generation"]
-    total = sum(built.counts.rows.values())
+    total = sum(built.counts.records.values())
     bucket = "n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else "10K<n<100K"
     assert data["size_categories"] == [bucket]
     assert [c["config_name"] for c in data["configs"]] == list(CONFIG_NAMES)
@@ -273,7 +273,7 @@ def test_card_yaml(built: BuildResult) -> None:
     for name in CONFIG_NAMES:
         assert infos[name]["splits"] == [{"name": "test",
                                           "num_bytes": built.counts.num_bytes[name],
-                                          "num_examples": built.counts.rows[name]}]
+                                          "num_examples": built.counts.records[name]}]
         declared = datasets.Features._from_yaml_list(infos[name]["features"])
         assert declared == FEATURES[name]
     assert "SYNTHETIC" in data["pretty_name"] and "synthetic" in data["tags"]
@@ -311,7 +311,7 @@ def test_card_text(built: BuildResult) -> None:
                    "numbers **published in the paper**"):
         assert needle in body, needle
     c = built.counts
-    assert f"| `human` | human session (task × annotator 1-3) | {c.rows['human']} |" in body
+    assert f"| `human` | human session (task × annotator 1-3) | {c.records['human']} |" in body
     for sim, runs in c.per_simulator.items():
         assert f"| `{sim}` | {sum(runs.values())} |" in body
     license_text = (built.out_dir / "LICENSE.md").read_text("utf-8")
@@ -333,7 +333,7 @@ def test_card_of_a_real_looking_release_has_no_synthetic_banner(tmp_path: Path) 
 
 
 def test_docstring_examples_run() -> None:
-    for name in ("dataset_builder", "dataset_builder.schema", "dataset_builder.rows",
+    for name in ("dataset_builder", "dataset_builder.schema", "dataset_builder.records",
                  "dataset_builder.sessions", "dataset_builder.card", "dataset_builder.repo",
                  "dataset_builder.download", "dataset_builder.tau_usi"):
         result = doctest.testmod(importlib.import_module(name),

@@ -1,5 +1,5 @@
 """dataset_builder on a tiny hand-written release: every column's value derived by hand from
-USI_SPEC.md (ids §1, cleaning §2, word-count features §3), the atomic build, the CLI edge,
+docs/index.md (ids §1, cleaning §2, word-count features §3), the atomic build, the CLI edge,
 and the Hub download only when asked (mocked: no network in tests)."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import dataset_builder.repo as repo_mod
-from dataset_builder import FEATURES, TauUSI, build_repo, release_from_rows
-from dataset_builder.rows import task_parts
+from dataset_builder import FEATURES, TauUSI, build_repo, release_from_records
+from dataset_builder.records import task_parts
 from usi_metric.cli import main
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS
@@ -206,7 +206,7 @@ def test_round_trip_on_odd_ids(tiny: Path, tmp_path: Path, no_network: None) -> 
     out = tmp_path / "repo"
     build_repo(tiny, out)
     cache = tmp_path / "cache"
-    loaded = release_from_rows(load(out, "human", cache), load(out, "simulators", cache),
+    loaded = release_from_records(load(out, "human", cache), load(out, "simulators", cache),
                                load(out, "surveys", cache))
     raw = load_release(tiny)
     for name, sset in raw.simulators.items():

@@ -180,7 +180,7 @@ def test_load_the_spaces_script_by_path(tmp_path: Path, mini: Path) -> None:
 
 
 CARD = (MODULE_DIR / "README.md").read_text("utf-8")
-PAPER = {  # USI_SPEC.md section 10: the paper's published table
+PAPER = {  # docs/usi.md: the paper's published table
     "Human (inter-ann.)": ["87.4±6.8", "97.9±0.9", "88.0±1.3", "93.5±2.5", "97.4±5.0",
                            "0.069±0.022", "92.9±0.9"],
     "DeepSeek-V3.1 (best)": ["0.122", "76.0"],

@@ -1,4 +1,4 @@
-"""Hand-computed tests of conversation cleaning and the 19 USI features (USI_SPEC.md §2-3).
+"""Hand-computed tests of conversation cleaning and the 19 USI features (docs/features.md).
 
 Every expected value below is worked out by hand in the comments (RAW units: rates are
 fractions, info_frontload is a fraction, nothing is x100). Notation: ``w`` = word counts of the

@@ -23,7 +23,7 @@ from formats_build import (
     write_json,
 )
 
-from dataset_builder.rows import file_rows, simulator_agent_ids
+from dataset_builder.records import file_records, simulator_agent_ids
 from usi_metric.io.formats import read_runs_file, read_runs_files
 from usi_metric.io.formats.write import session_identity
 
@@ -130,7 +130,7 @@ def test_a_converted_run_joins_a_release(inputs: dict[str, Any], tmp_path: Path)
     assert rows["newtb"]["usi"] is not None and rows["newt2"]["usi"] is not None
     # the dataset builder reads it too, with the agent of the τ²-bench run
     path = rel / "eval_results" / "eval_results_newt2.json"
-    assert {r["agent_id"] for r in file_rows("simulators", "newt2", path)} == {"gpt-4.1"}
+    assert {r["agent_id"] for r in file_records("simulators", "newt2", path)} == {"gpt-4.1"}
     assert set(simulator_agent_ids(inputs["t2"]["airline"], 87)) == {"gpt-4.1"}
 
 

@@ -1,4 +1,4 @@
-"""The evaluative gap (USI_SPEC.md §9), computed by hand on tiny releases.
+"""The evaluative gap (docs/gap.md), computed by hand on tiny releases.
 
 Normalised answers used below (§7): task_success 1..5 -> (v-1)/4, so "Yes - Task completed"
 is 3/4 and "No - Task failed" 0; human_like No/Partially/Yes -> 0, 1/2, 1; overall_score

@@ -18,7 +18,7 @@ import pytest
 from hostile import mini_release, one_line_error, snapshot, usi
 from minirelease import conv
 
-from dataset_builder import release_from_rows
+from dataset_builder import release_from_records
 from usi_metric.errors import UsiError
 from usi_metric.hf.evaluate_metric import prepare_task_groups
 
@@ -245,27 +245,27 @@ SIM = {**{k: v for k, v in ROW.items() if k != "annotator"}, "simulator": "s", "
 
 
 @pytest.mark.parametrize(("human", "sims", "file", "field", "words"), [
-    ([1], [], "<human rows>", "row 0", "must be an object"),
-    ([None], [], "<human rows>", "row 0", "must be an object"),
-    ([{**ROW, "reward": "x"}], [], "<human rows>", "reward", "must be a number"),
-    ([{**ROW, "reward": 10**400}], [], "<human rows>", "reward", "finite"),
-    ([{**ROW, "annotator": "1"}], [], "<human rows>", "annotator", "whole number"),
-    ([{**ROW, "keep": "yes"}], [], "<human rows>", "keep", "true, false or null"),
-    ([{**ROW, "conversation": "hi"}], [], "<human rows>", "conversation", "list"),
-    ([{**ROW, "survey": {"reuse": 3}}], [], "<human rows>", "survey.reuse", "answer text"),
-    ([ROW], [SIM, {**SIM, "reward": 0.0}], "<simulators rows>", "instance_id",
+    ([1], [], "<human records>", "record 0", "must be an object"),
+    ([None], [], "<human records>", "record 0", "must be an object"),
+    ([{**ROW, "reward": "x"}], [], "<human records>", "reward", "must be a number"),
+    ([{**ROW, "reward": 10**400}], [], "<human records>", "reward", "finite"),
+    ([{**ROW, "annotator": "1"}], [], "<human records>", "annotator", "whole number"),
+    ([{**ROW, "keep": "yes"}], [], "<human records>", "keep", "true, false or null"),
+    ([{**ROW, "conversation": "hi"}], [], "<human records>", "conversation", "list"),
+    ([{**ROW, "survey": {"reuse": 3}}], [], "<human records>", "survey.reuse", "answer text"),
+    ([ROW], [SIM, {**SIM, "reward": 0.0}], "<simulators records>", "instance_id",
      "duplicate id in run 1"),
-    ([ROW], [{**SIM, "reward": float("nan")}], "<simulators rows>", "reward", "finite"),
-    ([ROW], [{**SIM, "run": 1.5}], "<simulators rows>", "run", "whole number"),
-    ([ROW], [{**SIM, "simulator": 7}], "<simulators rows>", "simulator", "string"),
-    ([ROW], ["row"], "<simulators rows>", "row 0", "must be an object"),
-    ([{**ROW, "instance_id": "airline_0\ud800"}], [], "<human rows>", "instance_id",
+    ([ROW], [{**SIM, "reward": float("nan")}], "<simulators records>", "reward", "finite"),
+    ([ROW], [{**SIM, "run": 1.5}], "<simulators records>", "run", "whole number"),
+    ([ROW], [{**SIM, "simulator": 7}], "<simulators records>", "simulator", "string"),
+    ([ROW], ["row"], "<simulators records>", "record 0", "must be an object"),
+    ([{**ROW, "instance_id": "airline_0\ud800"}], [], "<human records>", "instance_id",
      "lone surrogate"),
 ])
 def test_release_from_rows_refuses_bad_rows(human: list[Any], sims: list[Any], file: str,
                                             field: str, words: str) -> None:
     with pytest.raises(UsiError) as info:
-        release_from_rows(human, sims)
+        release_from_records(human, sims)
     assert info.value.file == file and info.value.field == field, str(info.value)
     assert words in str(info.value)
 
@@ -275,5 +275,5 @@ def test_release_from_rows_refuses_bad_stored_features() -> None:
 
     feats = dict.fromkeys(COLUMNS, 0.5) | {COLUMNS[3]: "x"}
     with pytest.raises(UsiError) as info:
-        release_from_rows([{**ROW, "features": feats}])
+        release_from_records([{**ROW, "features": feats}])
     assert info.value.field == f"features.{COLUMNS[3]}"

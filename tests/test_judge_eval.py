@@ -1,4 +1,4 @@
-"""The Eval of a file made by ``usi survey`` equals the Eval of USI_SPEC.md §7 worked out by
+"""The Eval of a file made by ``usi survey`` equals the Eval of docs/eval.md worked out by
 hand on the mini release of ``judge_fixtures`` (answers served by a test server: ``SERVED``).
 
 Normalised values, ``(v - min) / (max - min)``: task_success /4 (1..5), efficiency /3 (1..4),

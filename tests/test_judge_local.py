@@ -220,7 +220,7 @@ def test_texts_are_shortened_when_dropping_turns_is_not_enough(release: Path, ti
 
 def test_sidecars_do_not_disturb_the_release_readers(release: Path, reference: Path,
                                                      tmp_path: Path) -> None:
-    from dataset_builder.rows import release_plan
+    from dataset_builder.records import release_plan
 
     rel = tmp_path / "rel"
     shutil.copytree(release, rel)

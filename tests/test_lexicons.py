@@ -1,4 +1,4 @@
-"""Hand-written tests of the 14 USI lexicons (USI_SPEC.md section 3, ``usi_lexicons.json``).
+"""Hand-written tests of the 14 USI lexicons (docs/features.md, ``usi_lexicons.json``).
 
 Every lexicon is applied exactly as the JSON's ``how`` says:
 - search on the lower-cased stripped text (most lexicons),

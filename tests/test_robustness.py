@@ -4,7 +4,7 @@ Hypothesis feeds any unicode, empty and large messages, missing or odd roles and
 non-string contents, junk messages and nested markup; every output must be None or a full
 row with every rate in [0, 1], every count >= 0, nothing NaN or infinite. On inputs small
 enough for the plain patterns, the result must also equal the straightforward definition
-(USI_SPEC.md §2-3 written with the plain ``re`` patterns), float for float.
+(docs/features.md written with the plain ``re`` patterns), float for float.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def check_row(row: Mapping[str, float]) -> None:
 
 
 def plain_features(conversation: list[Any], source: str) -> list[float] | None:
-    """USI_SPEC.md §2-3, the obvious way, with the plain patterns (slow on crafted text)."""
+    """docs/features.md, the obvious way, with the plain patterns (slow on crafted text)."""
     vec = plain_featurize(conversation, source)
     return None if vec is None else [float(x) for x in vec]
 

@@ -1,6 +1,6 @@
 """The SYNTHETIC sample generator (``usi_metric.samples.synthetic``) and the bundled sample it made.
 
-The sample is checked with plain ``json`` and ``re`` against USI_SPEC.md (§1 layout, §2
+The sample is checked with plain ``json`` and ``re`` against docs/index.md (§1 layout, §2
 meta messages, §7 survey options), not with the library that reads it.
 """
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = sample_release_dir()
 NEW = new_simulator_dir()
 LEXICONS = json.loads((ROOT / "usi_metric" / "data" / "lexicons.json").read_text("utf-8"))
-SPEC_OPTIONS = {  # USI_SPEC.md §7, copied here on purpose (not imported from the generator)
+SPEC_OPTIONS = {  # docs/eval.md, copied here on purpose (not imported from the generator)
     "task_success": {"No - Task failed",
                      "No - Due to a policy issue, which the agent clearly explained",
                      "Partially - Some progress", "Yes - Task completed",

@@ -1,7 +1,7 @@
 """usi-metric: the User-Sim Index (USI), how human an LLM user simulator is.
 
 Reference implementation of Zhou et al., *Mind the Sim2Real Gap in User Simulation for
-Agentic Tasks*, arXiv:2603.11245 (2026). The definition is USI_SPEC.md.
+Agentic Tasks*, arXiv:2603.11245 (2026). The definition is docs/index.md.
 
 >>> from usi_metric import load_release, leaderboard, sample_release_dir
 >>> rows = leaderboard(load_release(sample_release_dir()))

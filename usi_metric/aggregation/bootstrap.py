@@ -2,7 +2,7 @@
 replicates (the task-level bootstrap and the paired permutation test of ``scoring.intervals``).
 
 A replicate of the task bootstrap is a vector of integer weights, one per task of the human
-release (how many times the task was drawn). Every additive quantity of USI_SPEC.md §4-8 is
+release (how many times the task was drawn). Every additive quantity of docs/rows-and-dice.md is
 stored per task: feature sums and counts of the sessions with features (per human batch and
 simulator run), the run and human-session overlap, per-bin reward counts of the ECE and
 per-entry Eval agreements. A replicate is then a weighted sum over tasks (one matrix product

@@ -1,4 +1,4 @@
-"""Sørensen–Dice similarity between two rows, per dimension (USI_SPEC.md §5).
+"""Sørensen–Dice similarity between two rows, per dimension (docs/rows-and-dice.md).
 
 >>> float(dice_similarity(3.0, 1.0)), float(dice_similarity(0.0, 0.0))
 (0.5, 1.0)

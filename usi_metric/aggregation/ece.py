@@ -1,4 +1,4 @@
-"""Difficulty-binned calibration error on task outcomes (USI_SPEC.md §6).
+"""Difficulty-binned calibration error on task outcomes (docs/ece-and-yardsticks.md).
 
 >>> d = {"t1": 0.1, "t2": 0.9}
 >>> ece({"t1": 1, "t2": 1}, {"t1": 0, "t2": 1}, d)   # bin 0: |1-0|, bin 4: |1-1|; n=2

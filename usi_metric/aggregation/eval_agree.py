@@ -1,4 +1,4 @@
-"""Evaluation agreement from the 8-question survey (USI_SPEC.md §7).
+"""Evaluation agreement from the 8-question survey (docs/eval.md).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(42)
@@ -45,7 +45,7 @@ SURVEY_SCALES: dict[str, dict[str, int]] = {
 }
 SURVEY_FIELDS: tuple[str, ...] = tuple(SURVEY_SCALES)
 
-# The questions the people answered after each session (USI_SPEC.md §11), by field.
+# The questions the people answered after each session (docs/judge.md), by field.
 SURVEY_QUESTIONS: dict[str, str] = {
     "task_success": "Did the agent successfully complete your task?",
     "efficiency": "How efficient was the agent in completing the task?",

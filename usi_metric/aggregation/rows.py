@@ -1,4 +1,4 @@
-"""A row: features pooled over a set of sessions (USI_SPEC.md §4).
+"""A row: features pooled over a set of sessions (docs/rows-and-dice.md).
 
 >>> import numpy as np
 >>> from usi_metric.features import COLUMNS

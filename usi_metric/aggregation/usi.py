@@ -1,4 +1,4 @@
-"""Combining the parts: the USI of one batch and (mean, std) cells (USI_SPEC.md §8).
+"""Combining the parts: the USI of one batch and (mean, std) cells (docs/usi.md).
 
 >>> usi_value({"D1_conv": 50, "D2_info": 90, "D3_clarif": 70, "D4_react": 80}, ece=0.2)
 74.0

@@ -33,8 +33,8 @@ def add_ci_arguments(p: argparse.ArgumentParser, switch: bool = True) -> None:
         p.add_argument("--ci", action="store_true",
                        help="add a bootstrap confidence interval over tasks to every cell")
     p.add_argument("--ci-method", choices=("percentile", "bca"), default=None,
-                   help="interval method (default: percentile, which covered the USI in 94.9%% of a "
-                   "calibration study vs 91.4%% for bca)")
+                   help="interval method (default: percentile, which covered the USI in "
+                   "94.9%% of a calibration study vs 91.4%% for bca)")
     p.add_argument("--resamples", type=int, default=None, metavar="N",
                    help="bootstrap resamples (default: 2000)")
     p.add_argument("--seed", type=int, default=None, metavar="S",

@@ -98,18 +98,18 @@ def print_summary(result: Any) -> None:
     if result.synthetic:
         print("SYNTHETIC sample release: the card says so; these are not the paper's data.")
     ann = ", ".join(f"annotator {a}: {n}" for a, n in c.per_annotator.items())
-    print(f"human: {c.rows['human']} sessions over {c.n_tasks} tasks ({ann})")
-    print(f"simulators: {c.rows['simulators']} sessions from {len(c.per_simulator)} "
+    print(f"human: {c.records['human']} sessions over {c.n_tasks} tasks ({ann})")
+    print(f"simulators: {c.records['simulators']} sessions from {len(c.per_simulator)} "
           "simulators")
     width = max((len(s) for s in [*c.per_simulator, *c.per_judge]), default=0)
     for sim, runs in c.per_simulator.items():
         by_run = ", ".join(f"run {r}: {n}" for r, n in runs.items())
         print(f"  {sim:<{width}}  {sum(runs.values()):>6}  ({by_run})")
-    print(f"surveys: {c.rows['surveys']} answers from {len(c.per_judge)} judges")
+    print(f"surveys: {c.records['surveys']} answers from {len(c.per_judge)} judges")
     for judge, n in c.per_judge.items():
         print(f"  {judge:<{width}}  {n:>6}")
     for config in ("simulators", "surveys"):
-        if not c.rows[config]:
+        if not c.records[config]:
             print(f"  (no {config} rows: the {config} config is left out of the repo, as "
                   "load_dataset cannot read an empty one)")
     n_shards = sum(len(v) for v in result.shards.values())

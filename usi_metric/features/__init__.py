@@ -1,4 +1,4 @@
-"""The 19 behavioural features of a conversation (USI_SPEC.md §2-3).
+"""The 19 behavioural features of a conversation (docs/features.md).
 
 ``names`` (the vocabulary), ``lexicons`` (the shipped patterns), ``extract`` (one
 conversation), ``batch`` (many, on one or several processes); ``anchors`` and ``fastmatch``

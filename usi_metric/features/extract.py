@@ -1,4 +1,4 @@
-"""Cleaning a conversation and its 19 behavioural features (USI_SPEC.md sections 2-3).
+"""Cleaning a conversation and its 19 behavioural features (docs/features.md).
 
 Pure functions: a conversation (list of ``{"role", "content"}``) in, numbers out.
 Features are in RAW units here (rates as fractions); rows (``usi_metric.rows``) scale them.
@@ -152,12 +152,16 @@ _RUNS: dict[str, tuple[int, tuple[Any, ...], int]] = {}
 _RUNS_MAX = 1 << 16
 
 
+_RUN_TEXT_MAX = 64  # longer runs (ids, crafted text) are not kept
+
+
 def _run_info(run: str) -> tuple[int, tuple[Any, ...], int]:
     bits, pairs = _INDEX.entry(run)
     info = (bits, pairs, fastmatch.run_id_count(run))
-    if len(_RUNS) >= _RUNS_MAX:
-        _RUNS.clear()
-    _RUNS[run] = info
+    if len(run) <= _RUN_TEXT_MAX:
+        if len(_RUNS) >= _RUNS_MAX:
+            _RUNS.clear()
+        _RUNS[run] = info
     return info
 
 

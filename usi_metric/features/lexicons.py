@@ -1,6 +1,6 @@
 """The 14 regex lexicons of the USI features, loaded from the shipped ``lexicons.json``.
 
-The patterns are part of the metric's definition (USI_SPEC.md section 3): changing one
+The patterns are part of the metric's definition (docs/features.md): changing one
 changes the metric. They are compiled exactly as written, with Python's ``re``.
 
 >>> bool(LEXICONS["POLITE"].search("thanks a lot"))

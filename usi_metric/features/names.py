@@ -1,4 +1,4 @@
-"""The names of the 19 behavioural features and their four dimensions (USI_SPEC.md §3).
+"""The names of the 19 behavioural features and their four dimensions (docs/features.md).
 
 One home for the vocabulary: every other module takes the feature order from here.
 

@@ -39,7 +39,7 @@ def session_records(sessions: SessionSet) -> list[dict[str, Any]]:
     order: simulator runs (``source == "llm"``) or human sessions.
 
     A simulator record carries ``ece_run`` only when the release's id rules give the session
-    an ECE run other than its run (an id with an odd suffix, see USI_SPEC.md section 1).
+    an ECE run other than its run (an id with an odd suffix, see docs/ids-and-runs.md).
 
     >>> from usi_metric.io import load_humans
     >>> from usi_metric.samples import sample_release_dir

@@ -1,4 +1,4 @@
-"""Instance ids of the release: task keys, human batches, simulator runs (USI_SPEC.md §1).
+"""Instance ids of the release: task keys, human batches, simulator runs (docs/ids-and-runs.md).
 
 >>> task_key("airline_7_ann2"), human_batch("airline_7_ann2"), human_base_id("airline_7_ann2")
 ('airline_7', 2, 'airline_7')

@@ -59,7 +59,7 @@ def read_json(path: str | Path) -> Any:
         raise UsiError(f"cannot read ({exc.strerror})", file=path) from None
     if duplicate is not None:
         raise UsiError("duplicate id in the top-level object", file=path, id=duplicate)
-    if _MAYBE_SURROGATE.search(text) is not None:
+    if may_hold_lone_surrogate(text):
         reject_lone_surrogates(data, path)
     return data
 
@@ -72,6 +72,31 @@ def _max_digits() -> int:
 # A ``\uD800``-``\uDFFF`` escape: the only way a lone surrogate gets into parsed text (a
 # strict UTF-8 decode refuses encoded ones). Most files have none, so most skip the walk.
 _MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+# A surrogate escape that is a real escape (an even run of backslashes before it): a
+# high + low pair (one character once parsed, as ``json.dumps`` writes an emoji), or alone
+# (group 1: a lone surrogate once parsed). Pairs are consumed first, so a low escape right
+# after a pair is seen alone.
+_SURROGATE_ESCAPE = re.compile(
+    r"(?<!\\)(?:\\\\)*(?:\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2}))")
+
+
+def may_hold_lone_surrogate(text: str) -> bool:
+    r"""True when the JSON text escapes a surrogate that is not half of a pair: only then
+    does a lone surrogate get into the parsed data (a strict UTF-8 decode refuses encoded
+    ones), and the walk of ``reject_lone_surrogates`` is needed. Escaped pairs (an emoji as
+    ``json.dumps`` writes it) and text that merely looks like an escape (``\ud800``) are not.
+
+    >>> may_hold_lone_surrogate(r'"\ud83d\udc4d"'), may_hold_lone_surrogate(r'"\ud83d"')
+    (False, True)
+    >>> may_hold_lone_surrogate(r'"\\ud800\udc00"')   # text "\ud800", then a lone low
+    True
+    """
+    if _MAYBE_SURROGATE.search(text) is None:
+        return False
+    return any(m.group(1) for m in _SURROGATE_ESCAPE.finditer(text))
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -1,4 +1,5 @@
-"""Reading a release folder in the ``cmu-lti/tau-usi`` layout, with validation (USI_SPEC.md §1).
+"""Reading a release folder in the ``cmu-lti/tau-usi`` layout, with validation
+(docs/ids-and-runs.md).
 
 Every problem with a file becomes a one-line :class:`UsiError` naming the file, id and field.
 Each session is featurized once, when its file is read.
@@ -182,6 +183,8 @@ def _load_files(jobs: list[tuple[str, str, str]],
     sizes = [os.path.getsize(p) if os.path.isfile(p) else 0 for _, p, _ in jobs]
     t0 = time.perf_counter()
     first = _file_or_error(*jobs[0], 1, conversations)
+    if isinstance(first, UsiError) and jobs[0][0] == "human":
+        return [first]  # the human file must be good: nothing else is read
     rest_seconds = (time.perf_counter() - t0) * sum(sizes[1:]) / max(sizes[0], 1)
     workers = workers_for(rest_seconds)
     rest = [(*job, 1, conversations) for job in jobs[1:]]

@@ -1,4 +1,4 @@
-"""The one validator of entries: conversation, reward, keep and survey (USI_SPEC.md §1).
+"""The one validator of entries: conversation, reward, keep and survey (docs/ids-and-runs.md).
 
 Every reader (release files, benchmark results, ``evaluate`` inputs, the dataset builder)
 checks an entry here, so the type rules are the same everywhere. A problem is a one-line

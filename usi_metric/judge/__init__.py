@@ -1,4 +1,4 @@
-"""The judge run behind ``usi survey``: a model answers the 8-question survey (USI_SPEC.md §11)
+"""The judge run behind ``usi survey``: a model answers the 8-question survey (docs/judge.md)
 on the kept human sessions of a release, as the user who had each conversation, and the
 answers become a ``survey_comparable_<name>.json`` file, the Eval term of a new simulator.
 

@@ -1,6 +1,6 @@
 """The judging prompt: a kept human session as user/agent turns, then the eight questions.
 
-The paper's judging prompt is not public (USI_SPEC.md §11), so this one is ours, versioned
+The paper's judging prompt is not public (docs/judge.md), so this one is ours, versioned
 (:data:`PROMPT_VERSION`), printed by ``usi survey --show-prompt`` and stored beside the
 answers. It is ONE user message (no system message: every chat template accepts it):
 :data:`PROMPT_TEMPLATE` with ``{conversation}`` replaced by the session's turns.

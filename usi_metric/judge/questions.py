@@ -1,4 +1,4 @@
-"""The post-session survey the people answered, as the judge asks it (USI_SPEC.md §11).
+"""The post-session survey the people answered, as the judge asks it (docs/judge.md).
 
 Questions and options have one home, :mod:`usi_metric.aggregation.eval_agree`
 (``SURVEY_QUESTIONS`` and the ordinal scales ``SURVEY_SCALES``); this module only reads them.

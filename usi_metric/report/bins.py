@@ -1,4 +1,4 @@
-"""Agent success per task-difficulty bin, for the calibration figure (USI_SPEC.md §6).
+"""Agent success per task-difficulty bin, for the calibration figure (docs/ece-and-yardsticks.md).
 
 The sessions counted follow the ECE's own rule (``scoring.difficulty.outcome_sessions``).
 

@@ -1,4 +1,4 @@
-"""The evaluative gap beside the USI (USI_SPEC.md §9; the paper's RQ2/RQ3).
+"""The evaluative gap beside the USI (docs/gap.md; the paper's RQ2/RQ3).
 
 Three comparisons, each a pure function over sessions and survey answers, and
 :func:`evaluative_gap` over a whole :class:`~usi_metric.io.Release`:

@@ -1,7 +1,7 @@
 """``usi report``: a Markdown + HTML report with pictures of where a simulator is not human.
 
 The report holds (1) the leaderboard with the human ceiling, (2) a radar of the six USI terms,
-(3) the evaluative gap of USI_SPEC.md §9 (:mod:`usi_metric.report.gap`), (4) the per-feature
+(3) the evaluative gap of docs/gap.md (:mod:`usi_metric.report.gap`), (4) the per-feature
 behaviour diagnosis in words and bars, and (5) outcome calibration per difficulty bin.
 
 Scores are those of ``usi leaderboard`` on the same folder: the difficulty is pooled over all
@@ -143,7 +143,7 @@ def _intro(doc: Doc, release: Release, diff: Difficulty, shown: Sequence[ScoreRo
         doc.note(SYNTHETIC_NOTE)
     doc.p(f"Release folder: {release.root}. Simulators shown: {len(shown)} of "
           f"{len(release.simulators)}. The User-Sim Index (USI, 0–100) says how human an LLM "
-          "user simulator is (arXiv:2603.11245); the definition is USI_SPEC.md.")
+          "user simulator is (arXiv:2603.11245); the definition is docs/index.md.")
     doc.p(f"Task difficulty: mean success pooled over every run of the "
           f"{len(diff.simulators)} simulators of the release ({diff.source}, as "
           f"`usi leaderboard`); {len(diff.values)} tasks have one (≥ {MIN_SAMPLES} "

@@ -3,8 +3,10 @@
 ``map_parallel`` shares independent calls out over the workers (this process takes the first
 share) and puts the results back in order. It knows nothing of what it runs: its users cut
 their own work (``features.batch`` featurizes contiguous chunks of conversations;
-``io.release`` reads whole files). Small work stays in this process; ``USI_WORKERS`` (an
-integer >= 1) overrides the automatic choice.
+``io.release`` reads whole files). The automatic choice is by cost: work that one process
+does in under ``PARALLEL_MIN_SECONDS`` stays in it (``io.release`` times its first file to
+know), and only cores that are idle right now are used (``usable_cores``: on a busy machine
+a worker only takes turns with the others); ``USI_WORKERS`` (an integer >= 1) overrides it.
 
 >>> map_parallel(pow, [(2, 3), (3, 2), (5, 1)], workers=2)
 [8, 9, 5]

@@ -28,7 +28,7 @@ from usi_metric.io.layout import MULTI_RUN_THRESHOLD
 
 AGENT_ID = "synth-agent-v1"
 HUMAN_EVAL_MAX = 100
-SURVEY_OPTIONS: dict[str, tuple[str, ...]] = {  # USI_SPEC.md §7, in scale order
+SURVEY_OPTIONS: dict[str, tuple[str, ...]] = {  # docs/eval.md, in scale order
     field: tuple(scale) for field, scale in SURVEY_SCALES.items()}
 
 
@@ -452,7 +452,7 @@ def _sim_entries(spec: SimSpec, tag: str, tasks: list[dict[str, Any]], runs: int
 def generate_release(out_dir: str | Path, *, n_tasks_per_domain: int = 29,
                      simulators: list[SimSpec] | None = None, n_runs: int = 3, seed: int = 0,
                      with_human_eval: bool = True) -> Path:
-    """Write a SYNTHETIC release (USI_SPEC.md §1 layout) into ``out_dir``; return its path.
+    """Write a SYNTHETIC release (docs/ids-and-runs.md layout) into ``out_dir``; return its path.
 
     Humans: 3 sessions per task. Simulators: ``spec.n_runs or n_runs`` runs each; a file of
     several runs must hold more than 170 entries and a single run at most 170 (the spec's
@@ -464,7 +464,7 @@ def generate_release(out_dir: str | Path, *, n_tasks_per_domain: int = 29,
         runs = spec.n_runs or n_runs
         if (runs > 1) != (runs * len(tasks) > MULTI_RUN_THRESHOLD):
             raise ValueError(f"{spec.name}: {runs} run(s) x {len(tasks)} tasks breaks the "
-                             f"{MULTI_RUN_THRESHOLD}-entry rule of USI_SPEC.md §1")
+                             f"{MULTI_RUN_THRESHOLD}-entry rule of docs/ids-and-runs.md")
     out = Path(out_dir)
     humans = _humans(tasks, seed)
     counts = {"data/tau_bench_tasks_unified.json": _write(
@@ -498,7 +498,7 @@ no study participant and no real LLM wrote any of it, and the simulators ({names
 made-up personas, not models. Any USI, D1-D4, ECE or Eval number computed on this folder is
 **not** a number of the paper. Do not edit these files by hand: a test regenerates them.
 
-It follows the release layout of USI_SPEC.md §1 so the tooling (`make demo`, tests, the
+It follows the release layout of docs/ids-and-runs.md so the tooling (`make demo`, tests, the
 Space, benchmarks) has something to run on.
 
 | file | entries |

@@ -1,4 +1,4 @@
-"""Task difficulty, the ECE's yardstick (USI_SPEC.md §6): pooled, frozen, or published.
+"""Task difficulty, the ECE's yardstick (docs/ece-and-yardsticks.md): pooled, frozen, or published.
 
 The reference, in order of precedence: a given ``{task: difficulty}`` map (``MAP.json`` or
 ``published``, the paper's frozen yardstick shipped in the package); given simulator files;

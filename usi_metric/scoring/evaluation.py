@@ -1,4 +1,4 @@
-"""Where the Eval draws happen (USI_SPEC.md §7): a survey file against the humans' answers.
+"""Where the Eval draws happen (docs/eval.md): a survey file against the humans' answers.
 
 A judge answer that is missing or not an option is filled by a seeded draw, so the ORDER in
 which entries are visited decides which entry gets which draw. Simulators: one generator

@@ -9,7 +9,7 @@ the mean over batches) is recomputed for every replicate from per-task sufficien
 (``usi_metric.aggregation.bootstrap``), vectorized over replicates, and
 ``scipy.stats.bootstrap`` (BCa by default, or percentile) turns the replicates into intervals.
 
-The Eval's seeded fill draws (USI_SPEC.md §7) depend on the order in which entries are
+The Eval's seeded fill draws (docs/eval.md) depend on the order in which entries are
 visited, which a resample would change. The bootstrap computes each survey entry's agreement
 ONCE, with the draws of the original order, and resamples those per-entry values: the
 interval reflects which tasks were sampled, not the fill generator's stream.

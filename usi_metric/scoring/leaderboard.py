@@ -1,4 +1,4 @@
-"""The USI of simulators against the human batches, and the human ceiling (USI_SPEC.md §6-8).
+"""The USI of simulators against the human batches, and the human ceiling (docs/usi.md).
 
 This module selects sessions and hands arrays and maps to the pure functions of
 ``usi_metric.aggregation``. Every session was featurized once when its file was read.

@@ -1,4 +1,4 @@
-"""Which sessions a score compares (USI_SPEC.md §8 step 1): a simulator's runs against a
+"""Which sessions a score compares (docs/rows-and-dice.md): a simulator's runs against a
 human batch, matched on base ids, and the pooled rows of both sides.
 
 >>> from usi_metric.io import load_release

@@ -1,7 +1,7 @@
 """Saying so when the release layout's file-size rule hides every session from the humans.
 
 A release-layout file of at most 170 entries is one run whose ids are read as they are
-(USI_SPEC.md §1). A small file of several runs with ids ``airline_7_1``, ``airline_7_2``
+(docs/ids-and-runs.md). A small file of several runs with ids ``airline_7_1``, ``airline_7_2``
 is therefore read as one run of tasks named ``airline_7_1``, ... that no human session has:
 every cell of its score would be empty. :func:`misread_run_suffixes` gives the one line
 that says why.

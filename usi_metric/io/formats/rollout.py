@@ -2,8 +2,9 @@
 
 Rollout records carry ``instance_id`` (or ``domain`` + ``task_index``) and, for several
 runs, ``run`` (from 1) or ``trial`` (from 0). Records without any run number are the
-``{id: entry}`` form written as a list, and follow the release layout's rule (USI_SPEC.md
-§1): a file of more than 170 entries holds several runs, ids suffixed ``_1``/``_2``/``_3``.
+``{id: entry}`` form written as a list, and follow the release layout's rule
+(docs/ids-and-runs.md: a file of more than 170 entries holds several runs, ids suffixed
+``_1``/``_2``/``_3``).
 
 >>> runs = rollout_runs("r.json", [{"domain": "retail", "task_index": 4, "trial": 1,
 ...                                 "conversation": [], "reward": 1}])

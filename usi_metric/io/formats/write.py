@@ -1,7 +1,7 @@
 """Sessions back to a simulator file of the release (what ``usi convert`` writes), in the
 form that reads back as the same sessions.
 
-The release layout's rule (USI_SPEC.md §1) decides how a file of ``{instance_id: entry}`` is
+The release layout's rule (docs/ids-and-runs.md) decides how a file of ``{instance_id: entry}`` is
 read: more than 170 entries hold several runs with ids ``{task}_{run}`` (runs 1-3), at most
 170 entries are one run with ids as they are. So the sessions are written as
 

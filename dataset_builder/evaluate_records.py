@@ -1,7 +1,7 @@
-"""The ``evaluate`` metric ``usi``'s inputs from rows of the Parquet dataset.
+"""The ``evaluate`` metric ``usi``'s inputs from records of the Parquet dataset.
 
 ``evaluate.load("usi").compute(**evaluate_kwargs(human, simulators, surveys, "gpt-4o"))``
-scores one simulator of the dataset as ``usi leaderboard`` does on the raw release: one row
+scores one simulator of the dataset as ``usi leaderboard`` does on the raw release: one record
 per task, the difficulty pooled over every simulator of ``simulators`` (the leaderboard's
 default), the simulator's survey answers and the second human's survey when present.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dataset_builder.sessions import release_from_rows
+from dataset_builder.sessions import release_from_records
 from usi_metric.errors import UsiError
 from usi_metric.hf.evaluate_inputs import release_compute_kwargs
 
@@ -22,10 +22,10 @@ def evaluate_kwargs(
     surveys: Iterable[Mapping[str, Any]] = (),
     simulator: str = "",
 ) -> dict[str, Any]:
-    """``compute()`` keyword arguments for ``simulator`` from rows of the three configs."""
-    release = release_from_rows(human, simulators, surveys)
+    """``compute()`` keyword arguments for ``simulator`` from records of the three configs."""
+    release = release_from_records(human, simulators, surveys)
     if simulator not in release.simulators:
         names = ", ".join(release.simulators) or "none"
-        raise UsiError(f"no simulator {simulator!r} in the rows (simulators: {names})",
+        raise UsiError(f"no simulator {simulator!r} in the records (simulators: {names})",
                        field="simulator")
     return release_compute_kwargs(release, simulator)

@@ -1,7 +1,7 @@
-"""Rows of the three configs from the files of a release folder, read by ``usi_metric.io``.
+"""Records of the three configs from the files of a release folder, read by ``usi_metric.io``.
 
 The library reads and validates each file and featurizes each session once; this module
-only lays the result out as rows of the columns of :mod:`dataset_builder.schema`. The
+only lays the result out as records of the columns of :mod:`dataset_builder.schema`. The
 ``agent_id`` of an entry is the one field the metric does not keep, so it is read from the
 file's JSON beside the loaded sessions.
 
@@ -36,7 +36,7 @@ from usi_metric.io.formats import read_runs_file
 
 _TASK_RE = re.compile(r"([A-Za-z][A-Za-z0-9-]*)_(\d+)")
 
-Row = dict[str, Any]
+Record = dict[str, Any]
 Plan = dict[str, list[tuple[str, Path]]]
 
 
@@ -126,7 +126,7 @@ def feature_struct(sset: SessionSet, i: int) -> dict[str, float | None]:
     return {c: float(v) for c, v in zip(COLUMNS, sset.features[i], strict=True)}
 
 
-def _session_row(sset: SessionSet, i: int, agent_id: str | None) -> tuple[Row, Row]:
+def _session_record(sset: SessionSet, i: int, agent_id: str | None) -> tuple[Record, Record]:
     """(leading columns, trailing session columns) of session ``i``."""
     s = sset.sessions[i]
     domain, index = task_parts(s.task_key)
@@ -145,27 +145,27 @@ def _session_row(sset: SessionSet, i: int, agent_id: str | None) -> tuple[Row, R
     return head, tail
 
 
-def human_rows(sset: SessionSet, agents: list[str | None]) -> list[Row]:
-    """Rows of the ``human`` config, in file order."""
+def human_records(sset: SessionSet, agents: list[str | None]) -> list[Record]:
+    """Records of the ``human`` config, in file order."""
     out = []
     for i, s in enumerate(sset.sessions):
-        head, tail = _session_row(sset, i, agents[i])
+        head, tail = _session_record(sset, i, agents[i])
         out.append({**head, "annotator": int(s.group), **tail})
     return out
 
 
-def simulator_rows(sset: SessionSet, agents: list[str | None]) -> list[Row]:
-    """Rows of the ``simulators`` config for one simulator file, in file order."""
+def simulator_records(sset: SessionSet, agents: list[str | None]) -> list[Record]:
+    """Records of the ``simulators`` config for one simulator file, in file order."""
     out = []
     for i, s in enumerate(sset.sessions):
-        head, tail = _session_row(sset, i, agents[i])
+        head, tail = _session_record(sset, i, agents[i])
         out.append({**head, "simulator": sset.name, "run": int(s.group),
                     "ece_run": s.ece_run, **tail})
     return out
 
 
-def survey_rows(survey: SurveySet) -> list[Row]:
-    """Rows of the ``surveys`` config for one survey file, in the file's own order."""
+def survey_records(survey: SurveySet) -> list[Record]:
+    """Records of the ``surveys`` config for one survey file, in the file's own order."""
     from usi_metric.io.ids import human_batch, task_key
 
     return [{"judge": survey.name, "instance_id": iid, "task_id": task_key(iid),
@@ -173,21 +173,21 @@ def survey_rows(survey: SurveySet) -> list[Row]:
             for iid, answers in survey.surveys.items()]
 
 
-def file_rows(config: str, name: str, path: str | Path) -> list[Row]:
+def file_records(config: str, name: str, path: str | Path) -> list[Record]:
     """Read, validate and lay out one file of a config (a bad file is a :class:`UsiError`)."""
     if config == "human":
         sset = load_humans(path)
-        return human_rows(sset, agent_ids(path, len(sset)))
+        return human_records(sset, agent_ids(path, len(sset)))
     if config == "simulators":
         sset = load_simulator(path, name)
-        return simulator_rows(sset, simulator_agent_ids(path, len(sset)))
+        return simulator_records(sset, simulator_agent_ids(path, len(sset)))
     if config == "surveys":
-        return survey_rows(load_survey(path, name))
+        return survey_records(load_survey(path, name))
     raise UsiError(f"unknown config {config!r} (one of {', '.join(CONFIG_NAMES)})")
 
 
-def config_rows(config: str, files: list[tuple[str, Path]]) -> Iterator[tuple[int, int, Row]]:
-    """``(file index, row index, row)`` of every file of a config, in order."""
+def config_records(config: str, files: list[tuple[str, Path]]) -> Iterator[tuple[int, int, Record]]:
+    """``(file index, record index, record)`` of every file of a config, in order."""
     for i, (name, path) in enumerate(files):
-        for j, row in enumerate(file_rows(config, name, path)):
-            yield i, j, row
+        for j, record in enumerate(file_records(config, name, path)):
+            yield i, j, record
