@@ -456,3 +456,22 @@ def test_docstring_examples_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_sessions_are_built_by_the_release_constructors() -> None:
+    # evaluate's sessions come from io.sessions.human_session / simulator_session, so an
+    # annotator-2 session of another domain has the task key of its base id, as in a release
+    # (the human id telecom_4_ann2 is task telecom_4, not a task of its own).
+    from usi_metric.hf.evaluate_metric import prepare_task_groups, session_sets
+
+    conv = [{"role": "user", "content": "my phone has no signal"}]
+    p, r = prepare_task_groups(
+        [[{"instance_id": "telecom_4", "run": 2, "ece_run": 3, "conversation": conv,
+           "reward": np.float64(1.0)}]],
+        [[{"instance_id": "telecom_4", "annotator": a, "conversation": conv}
+          for a in (1, 2)]])
+    sim, humans = session_sets(p, r)
+    assert [(s.instance_id, s.task_key, s.group) for s in humans.sessions] == [
+        ("telecom_4", "telecom_4", "1"), ("telecom_4_ann2", "telecom_4", "2")]
+    s = sim.sessions[0]
+    assert (s.task_key, s.group, s.ece_run, s.reward) == ("telecom_4", "2", 3, 1.0)
