@@ -15,6 +15,7 @@ import io
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from usi_metric import __version__
 from usi_metric.cli import compare, convert, core, dataset, hub, report, survey
@@ -25,15 +26,28 @@ from usi_metric.runtime.output import describe_os_error, silence_stdout
 COMMAND_MODULES = [core, compare, convert, hub, dataset, report, survey]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit 2), like ours."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"usi: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``usi`` argument parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(
+    """The ``usi`` argument parser with every registered subcommand.
+
+    >>> build_parser().parse_args(["leaderboard"])
+    Traceback (most recent call last):
+    ...
+    SystemExit: 2
+    """
+    parser = OneLineParser(
         prog="usi",
         description="User-Sim Index (USI): how human is an LLM user simulator? "
         "(arXiv:2603.11245)",
     )
     parser.add_argument("--version", action="version", version=f"usi-metric {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for mod in COMMAND_MODULES:
         mod.register(sub)

@@ -35,9 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--survey-a", metavar="FILE", help="A's survey answers (default: the "
                    "release's survey file of A, when A is a simulator of the release)")
     p.add_argument("--survey-b", metavar="FILE", help="B's survey answers (likewise)")
-    p.add_argument("--difficulty", default="release",
-                   help="the ECE yardstick: 'release' (pooled over the release's simulators, "
-                   "as the leaderboard; default), 'published' (the paper's frozen map), "
+    p.add_argument("--difficulty", default="published",
+                   help="the ECE yardstick: 'published' (the paper's frozen map, as "
+                   "'usi score'; default), 'release' (pooled over the release's simulators), "
                    "'self' (the release's simulators plus A and B) or MAP.json")
     p.add_argument("--permutations", type=int, default=9999, metavar="N",
                    help="random task swaps of the permutation test (default: 9999; with "
@@ -81,6 +81,7 @@ def _fmt_p(p: float | None) -> str:
 
 def print_comparison(c: Comparison, fmt: str, caption: str = "") -> None:
     """The comparison as a rich table or stable JSON."""
+    from usi_metric.scoring.explain import yardstick_line
     from usi_metric.scoring.paired import ORDER, TEST_NAME
 
     if fmt == "json":
@@ -106,7 +107,7 @@ def print_comparison(c: Comparison, fmt: str, caption: str = "") -> None:
     console.print(table)
     lines = [f"Interval: {c.options.describe()}, of the paired difference.",
              f"p: {TEST_NAME}, {c.permutations} permutations (seed {c.options.seed}).",
-             f"Yardstick: {c.difficulty}. ECE: lower is better, so A − B < 0 favours A.",
+             f"{yardstick_line(c.difficulty)} ECE: lower is better, so A − B < 0 favours A.",
              *c.notes]
     for line in lines:
         console.print(line, markup=False, highlight=False)

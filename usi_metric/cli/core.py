@@ -144,6 +144,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         coverage_line,
         no_usi_reason,
         sim_tasks,
+        survey_coverage,
+        survey_line,
         yardstick,
         yardstick_line,
     )
@@ -153,6 +155,16 @@ def cmd_score(args: argparse.Namespace) -> int:
     sim = load_simulator_files(args.runs, args.label, domain=args.domain)
     runs_file = ", ".join(args.runs)
     survey = load_survey(args.survey, sim.name) if args.survey else None
+    if survey is not None:
+        c = survey_coverage(survey, release.humans)
+        if c["n_covered"] == 0:
+            raise UsiError("no id of the survey file is a kept human session of the release "
+                           "(its ids are the humans' session ids, like 'airline_7' or "
+                           "'airline_7_ann2')", file=args.survey)
+        if c["n_valid"] == 0:
+            print(f"usi: warning: {args.survey}: none of its {c['n_answers']} answers on the "
+                  "human sessions is one of the options, so its Eval is made of seeded fills "
+                  "only (is it a survey file?)", file=sys.stderr)
     if args.difficulty == "self":
         diff = pooled_difficulty([sim], "self-pooled")
     else:
@@ -175,6 +187,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     y = yardstick(diff, sim_tasks(sim))
     cover = coverage(sim, release.humans)
     extra, notes = {"coverage": cover, "difficulty": y}, [yardstick_line(y), coverage_line(cover)]
+    if survey is not None:
+        extra["survey"] = survey_cover = survey_coverage(survey, release.humans)
+        notes.append(survey_line(survey_cover))
     if options is not None:
         rows, ci_extra, ci_note = with_intervals(
             rows, release.humans, {sim.name: sim}, diff,

@@ -94,8 +94,25 @@ def _find(root: Path, sub: str, prefix: str) -> list[Path]:
     return [found[k] for k in sorted(found)]
 
 
+def release_root(data_dir: str | Path) -> Path:
+    """The release folder: ``data_dir`` itself, or its parent when ``data_dir`` is the
+    release's ``data/`` subfolder (the human file is there and the parent holds
+    ``eval_results/`` or ``survey_data/``), so that no part of the release is lost.
+
+    >>> release_root("/nonexistent/rel/data")
+    PosixPath('/nonexistent/rel/data')
+    """
+    root = Path(data_dir)
+    parent = root.resolve().parent
+    if (root.name == "data" and (root / HUMAN_FILE).is_file()
+            and (parent / "data" / HUMAN_FILE).is_file()
+            and any((parent / sub).is_dir() for sub in ("eval_results", "survey_data"))):
+        return root.parent
+    return root
+
+
 def release_files(data_dir: str | Path) -> tuple[Path, list[Path], list[Path]]:
     """``(human file, simulator files, survey files)`` of a release folder, sorted."""
-    root = Path(data_dir)
+    root = release_root(data_dir)
     return (find_human_file(root), _find(root, "eval_results", SIM_PREFIX),
             _find(root, "survey_data", SURVEY_PREFIX))

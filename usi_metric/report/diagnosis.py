@@ -32,6 +32,8 @@ class FeatureDiff:
     def sentence(self) -> str:
         """E.g. ``polite in 49% of turns vs 15% for humans: 3.2×``."""
         phrase = FEATURE_PHRASES[self.feature].format(v=fmt_feature(self.feature, self.sim))
+        if self.human == 0 and self.sim != 0:
+            return f"{phrase}; humans never do"
         return (f"{phrase} vs {fmt_feature(self.feature, self.human)} for humans: "
                 f"{ratio_words(self.sim, self.human)}")
 

@@ -71,10 +71,10 @@ def ratio_words(sim: float, human: float) -> str:
     """The simulator's value relative to the humans', in words.
 
     >>> ratio_words(49.0, 15.3), ratio_words(1.0, 29.0), ratio_words(0, 0), ratio_words(3, 0)
-    ('3.2×', '0.03× (29.0× less)', 'the same', 'humans: never')
+    ('3.2×', '0.03× (29.0× less)', 'the same', 'never for humans')
     """
     if human == 0:
-        return "the same" if sim == 0 else "humans: never"
+        return "the same" if sim == 0 else "never for humans"
     r = sim / human
     if r >= 1:
         return f"{r:.1f}×"

@@ -115,7 +115,7 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
             _gap_section(doc, gap)
             doc.h(2, "4. Behaviour: what to fix")
             doc.p("For each simulator, the 19 behavioural features of its sessions against the "
-                  "humans' on the same tasks. The rows are those of the USI (§8 step 1: per "
+                  "humans' on the same tasks. The rows are those of the USI (per "
                   "human batch, the simulator's pooled row and the batch's row on the "
                   "overlapping sessions), averaged over the batches. Features are sorted by the "
                   "metric's own Sørensen–Dice similarity, least similar first. Rates are the "
@@ -143,7 +143,8 @@ def _intro(doc: Doc, release: Release, diff: Difficulty, shown: Sequence[ScoreRo
         doc.note(SYNTHETIC_NOTE)
     doc.p(f"Release folder: {release.root}. Simulators shown: {len(shown)} of "
           f"{len(release.simulators)}. The User-Sim Index (USI, 0–100) says how human an LLM "
-          "user simulator is (arXiv:2603.11245); the definition is docs/index.md.")
+          "user simulator is (arXiv:2603.11245); the definition is in the usi-metric "
+          "project's docs/ folder.")
     doc.p(f"Task difficulty: mean success pooled over every run of the "
           f"{len(diff.simulators)} simulators of the release ({diff.source}, as "
           f"`usi leaderboard`); {len(diff.values)} tasks have one (≥ {MIN_SAMPLES} "
@@ -202,7 +203,7 @@ def _radar(doc: Doc, out: Path, human: ScoreRow, shown: Sequence[ScoreRow]) -> P
 
 def _gap_section(doc: Doc, gap: dict[str, Any]) -> None:
     doc.h(2, "3. The evaluative gap")
-    doc.p("Spec §9 (the paper's RQ2/RQ3): do simulators judge the agent like people do, and "
+    doc.p("The paper's RQ2/RQ3: do simulators judge the agent like people do, and "
           "do they make it look better than it is?")
     doc.h(3, "3a. Survey answers: simulator vs humans")
     doc.p("On the covered sessions (kept human sessions whose id is in the simulator's survey "
@@ -256,7 +257,7 @@ def _features(doc: Doc, out: Path, row: ScoreRow, i: int) -> list[Path]:
         return []
     diffs = feature_diagnosis(*rows)
     off = [d for d in diffs if d.similarity < 1.0][:5]
-    doc.ul([f"{FEATURE_LABELS[d.feature]}: {d.sentence}" for d in off]
+    doc.ul([d.sentence[0].upper() + d.sentence[1:] for d in off]
            or ["every feature equals the humans'"])
     path = out / _slug(i)
     fig = plots.feature_figure(

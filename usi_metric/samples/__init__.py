@@ -31,7 +31,9 @@ SYNTHETIC_MARK = "# SYNTHETIC"
 def is_synthetic(data_dir: str | Path) -> bool:
     """True when the release folder is marked synthetic (its README.md's first line starts
     with ``# SYNTHETIC``, as the generator writes it)."""
-    readme = Path(data_dir) / "README.md"
+    from usi_metric.io.layout import release_root
+
+    readme = release_root(data_dir) / "README.md"
     try:
         with open(readme, encoding="utf-8") as fh:
             return fh.readline().startswith(SYNTHETIC_MARK)

@@ -149,4 +149,7 @@ def resolve_difficulty(release: Release | None, spec: str | Difficulty | None = 
         return pooled_difficulty([*sims, *extra], "self-pooled")
     if spec == "release":
         return pooled_difficulty(sims, "release simulators")
+    if isinstance(spec, str) and not Path(spec).exists():
+        raise UsiError(f"{spec!r} is none of published, release, self, and no such map file",
+                       field="difficulty")
     return load_difficulty_map(spec)

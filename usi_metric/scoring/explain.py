@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from usi_metric.aggregation.ece import MIN_SAMPLES
-from usi_metric.io import SessionSet
+from usi_metric.aggregation.eval_agree import SURVEY_FIELDS, answer_text, normalised_answer
+from usi_metric.io import SessionSet, SurveySet
 from usi_metric.scoring.difficulty import Difficulty, run_reward_maps
 from usi_metric.scoring.leaderboard import ScoreRow
 
@@ -36,6 +37,8 @@ def yardstick_line(y: dict[str, Any]) -> str:
     line = (f"Yardstick: {y['source']} ({y['n_tasks_with_difficulty']} tasks with a "
             "difficulty)")
     out, total = y["n_tasks_outside"], y["n_tasks_scored"]
+    if total == 0:
+        return f"{line}; there are no runs to score."
     if out:
         verb = "has" if out == 1 else "have"
         return f"{line}; {out} of the {total} tasks of the runs {verb} none."
@@ -74,6 +77,37 @@ def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
             f"(its {len(diff.values)} task keys look like "
             f"{', '.join(repr(k) for k in sorted(diff.values)[:2])}), so there is no ECE and "
             f"no USI; {how}")
+
+
+def survey_coverage(survey: SurveySet, humans: SessionSet) -> dict[str, int]:
+    """How much of the humans a survey file covers, and how many of its answers are options.
+
+    ``n_covered``: kept human sessions whose id is in the file (what the Eval compares);
+    ``n_valid`` of ``n_answers``: answers on those sessions that are one of the options (the
+    others get the scorer's seeded fill).
+
+    >>> from usi_metric.io import SurveySet, load_humans
+    >>> from usi_metric.samples import sample_release_dir
+    >>> humans = load_humans(f"{sample_release_dir()}/data/tau_bench_tasks_unified.json")
+    >>> c = survey_coverage(SurveySet("x", "x.json", {"airline_1": {"reuse": "nope"}}), humans)
+    >>> c["n_covered"], c["n_answers"], c["n_valid"]
+    (1, 8, 0)
+    """
+    kept = {s.instance_id for s in humans.sessions if s.kept}
+    covered = [i for i in survey.surveys if i in kept]
+    valid = sum(normalised_answer(f, answer_text(survey.surveys[i].get(f))) is not None
+                for i in covered for f in SURVEY_FIELDS)
+    return {"n_entries": len(survey.surveys), "n_kept_human_sessions": len(kept),
+            "n_covered": len(covered), "n_answers": len(covered) * len(SURVEY_FIELDS),
+            "n_valid": valid}
+
+
+def survey_line(c: dict[str, int]) -> str:
+    """One sentence for a table's foot: what the Eval stands on."""
+    share = 100.0 * c["n_valid"] / c["n_answers"] if c["n_answers"] else 0.0
+    return (f"Survey: covers {c['n_covered']} of the {c['n_kept_human_sessions']} kept human "
+            f"sessions; {c['n_valid']} of its {c['n_answers']} answers there ({share:.0f}%) are "
+            "options, the rest get the scorer's seeded fill.")
 
 
 def coverage(sim: SessionSet, humans: SessionSet) -> dict[str, int]:

@@ -47,6 +47,7 @@ from usi_metric.aggregation.bootstrap import (
 from usi_metric.errors import UsiError
 from usi_metric.io import SessionSet, SurveySet
 from usi_metric.scoring.difficulty import Difficulty
+from usi_metric.scoring.explain import sim_tasks, yardstick
 from usi_metric.scoring.intervals import (
     CIOptions,
     Interval,
@@ -88,7 +89,7 @@ class Comparison:
     options: CIOptions
     permutations: int
     terms: dict[str, TermComparison]
-    difficulty: str = ""
+    difficulty: dict[str, Any] = field(default_factory=dict)  # explain.yardstick
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -188,4 +189,4 @@ def compare_simulators(sim_a: SessionSet, sim_b: SessionSet, humans: SessionSet,
         terms[key] = TermComparison(a, b, diff if both else None, ivs[j] if both else None,
                                     pvals[j] if both else None)
     return Comparison(sim_a.name, sim_b.name, n, options, int(permutations), terms,
-                      difficulty.source, notes)
+                      yardstick(difficulty, sim_tasks(sim_a) | sim_tasks(sim_b)), notes)

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from usi_metric.errors import UsiError
-from usi_metric.features.extract import is_mapping
 from usi_metric.io.ids import DOMAINS as TAU_DOMAINS  # the domains of the human study
 from usi_metric.io.sessions import Session
-from usi_metric.io.validate import tname
+from usi_metric.io.validate import check_conversation, tname
 
 DIALOGUE_ROLES = ("user", "assistant")
 
@@ -58,23 +57,9 @@ def dialogue(path: str, iid: str, messages: Any, where: str) -> list[dict[str, A
     ...     {"role": "assistant", "content": "Let me check.", "tool_calls": [{}]}], "traj")
     [{'role': 'user', 'content': ''}, {'role': 'assistant', 'content': 'Let me check.'}]
     """
-    if not isinstance(messages, list):
-        raise UsiError(f"must be a list of messages, got {tname(messages)}",
-                       file=path, id=iid, field=where)
     out: list[dict[str, Any]] = []
-    for j, msg in enumerate(messages):
-        at = f"{where}[{j}]"
-        if not is_mapping(msg):
-            raise UsiError(f"message must be an object, got {tname(msg)}",
-                           file=path, id=iid, field=at)
-        role = msg.get("role")
-        if not isinstance(role, str):
-            raise UsiError(f"role must be a string, got {tname(role)}",
-                           file=path, id=iid, field=f"{at}.role")
-        content = msg.get("content")
-        if content is not None and not isinstance(content, str):
-            raise UsiError(f"content must be a string or null, got {tname(content)}",
-                           file=path, id=iid, field=f"{at}.content")
+    for msg in check_conversation(messages, file=path, id=iid, field=where):
+        role, content = msg["role"], msg.get("content")
         if role not in DIALOGUE_ROLES or content is None:
             continue
         if msg.get("tool_calls") and not content.strip():
