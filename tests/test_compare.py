@@ -71,7 +71,8 @@ def test_the_same_runs_file_twice_is_exactly_zero(capsys: pytest.CaptureFixture[
 def test_compare_two_simulators_table_json_and_same_bytes(
         capsys: pytest.CaptureFixture[str]) -> None:
     args = ["compare", "--data-dir", str(SAMPLE), "synth-idcard", "synth-polite-xl",
-            "--difficulty", "release", "--resamples", "300", "--permutations", "400", "--seed", "5", "--format", "json"]
+            "--difficulty", "release", "--resamples", "300", "--permutations", "400",
+            "--seed", "5", "--format", "json"]
     code, first, _ = _run(capsys, *args)
     assert code == 0 and _run(capsys, *args)[1] == first
     data = json.loads(first)
