@@ -76,8 +76,14 @@ def read_runs(path: str, data: Any, domain: str | None = None) -> FileRuns:
 
 
 def read_runs_file(path: PathLike, domain: str | None = None) -> FileRuns:
-    """:func:`read_runs` of a file on disk (JSON, or gzip'd JSON)."""
-    return read_runs(str(path), read_json(path), domain)
+    """:func:`read_runs` of a file on disk (JSON, or gzip'd JSON). A benchmark runner's
+    file whose sessions lack a reward gets a warning: they count as failures."""
+    runs = read_runs(str(path), read_json(path), domain)
+    missing = sum(s.reward is None for s in runs.sessions)
+    if missing and runs.kind in ("taubench", "tau2bench", "odyssim"):
+        runs.warnings.append(f"{path}: {missing} of {len(runs.sessions)} sessions have no "
+                             "reward; they count as failures")
+    return runs
 
 
 def read_runs_files(paths: PathLike | Sequence[PathLike],
