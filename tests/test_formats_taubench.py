@@ -124,6 +124,18 @@ def test_reader_on_real_taubench_trajectories(real: tuple[Path, list[dict]]) -> 
     assert sim.name == "gpt-4o-airline" and int(sim.has_features.sum()) == 6
 
 
+def test_records_without_reward_count_as_failures_and_say_so(
+        real: tuple[Path, list[dict]], tmp_path: Path) -> None:
+    _, records = real
+    records = [dict(r) for r in records]
+    del records[4]["reward"], records[5]["reward"]  # two of the six (rewards 1.0 and 1.0)
+    path = tmp_path / "no-reward.json"
+    path.write_text(json.dumps(records), "utf-8")
+    runs = read_runs_file(path)
+    assert [x.reward for x in runs.sessions] == [0.0, 0.0, 0.0, 0.0, None, None]
+    assert runs.warnings == [f"{path}: 2 of 6 sessions have no reward; they count as failures"]
+
+
 # ----------------------------------------------------------------------------- domains
 
 
