@@ -150,3 +150,73 @@ def test_features_command(mini: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["features", str(human)]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(rows) == 9 and rows[2]["uncertainty_rate"] == "1.0"
+
+
+def _survey_release(tmp_path: Path) -> Path:
+    # Humans: airline_1 (batch 1), airline_1_ann2 (batch 2), airline_2 (keep false). The
+    # runs cover both tasks; the map gives both a difficulty.
+    ok = [{"role": "assistant", "content": "Hi"}, {"role": "user", "content": "ok"}]
+    humans = {"airline_1": {"conversation": ok, "reward": 1.0},
+              "airline_1_ann2": {"conversation": ok, "reward": 1.0},
+              "airline_2": {"conversation": ok, "reward": 1.0, "keep": False}}
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tau_bench_tasks_unified.json").write_text(json.dumps(humans), "utf-8")
+    runs = {"airline_1": {"conversation": ok, "reward": 1.0},
+            "airline_2": {"conversation": ok, "reward": 0.0}}
+    (tmp_path / "runs.json").write_text(json.dumps(runs), "utf-8")
+    (tmp_path / "map.json").write_text(json.dumps({"airline_1": 0.5, "airline_2": 0.5}), "utf-8")
+    return tmp_path
+
+
+def test_score_says_what_the_survey_covers(tmp_path: Path) -> None:
+    rel = _survey_release(tmp_path)
+    # 2 kept human sessions; the file covers airline_1 only (airline_2 is not kept, x_9 is
+    # no human id): 8 answers there, of which "Yes" (human_like) and "Maybe" (reuse) are
+    # options, "no answer" is not -> 2 of 8 valid.
+    survey = {"airline_1": {"survey": {"human_like": {"answer": "Yes"},
+                                       "reuse": {"answer": "Maybe"},
+                                       "efficiency": {"answer": "no answer"}}},
+              "airline_2": {"survey": {"human_like": {"answer": "Yes"}}},
+              "x_9": {"survey": {}}}
+    (rel / "s.json").write_text(json.dumps(survey), "utf-8")
+    proc = run_usi("score", str(rel / "runs.json"), "--data-dir", str(rel), "--survey",
+                   str(rel / "s.json"), "--difficulty", str(rel / "map.json"), "--format",
+                   "json")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert json.loads(proc.stdout)["survey"] == {
+        "n_entries": 3, "n_kept_human_sessions": 2, "n_covered": 1, "n_answers": 8,
+        "n_valid": 2}
+
+
+def test_score_warns_when_no_survey_answer_is_an_option(tmp_path: Path) -> None:
+    rel = _survey_release(tmp_path)
+    (rel / "s.json").write_text(json.dumps({"airline_1": {"survey": {}}}), "utf-8")
+    proc = run_usi("score", str(rel / "runs.json"), "--data-dir", str(rel), "--survey",
+                   str(rel / "s.json"), "--difficulty", str(rel / "map.json"))
+    assert proc.returncode == 0
+    assert proc.stderr.startswith("usi: warning: ") and "seeded fills only" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_score_refuses_a_survey_that_covers_no_human_session(tmp_path: Path) -> None:
+    rel = _survey_release(tmp_path)
+    (rel / "s.json").write_text(json.dumps({"retail_4": {"survey": {}}}), "utf-8")
+    proc = run_usi("score", str(rel / "runs.json"), "--data-dir", str(rel), "--survey",
+                   str(rel / "s.json"), "--difficulty", str(rel / "map.json"))
+    assert_one_line_error(proc, "s.json", "no id of the survey file is a kept human session")
+
+
+def test_a_data_subfolder_reads_the_whole_release() -> None:
+    sample = Path(__file__).resolve().parents[1] / "usi_metric" / "samples" / "synthetic_tau_usi"
+    whole = run_usi("leaderboard", "--data-dir", str(sample), "--format", "json")
+    sub = run_usi("leaderboard", "--data-dir", str(sample / "data"), "--format", "json")
+    assert whole.returncode == sub.returncode == 0
+    assert json.loads(whole.stdout)["rows"] == json.loads(sub.stdout)["rows"]
+
+
+def test_usage_errors_are_one_line() -> None:
+    assert_one_line_error(run_usi("leaderboard"), "--data-dir", "usi leaderboard --help")
+    sample = Path(__file__).resolve().parents[1] / "usi_metric" / "samples"
+    proc = run_usi("score", str(sample / "synthetic_new_simulator" / "runs.json"),
+                   "--data-dir", str(sample / "synthetic_tau_usi"), "--difficulty", "publised")
+    assert_one_line_error(proc, "field difficulty", "published, release, self")

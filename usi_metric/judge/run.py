@@ -44,8 +44,8 @@ from usi_metric.judge.prompt import (
     fit_prompt,
 )
 from usi_metric.judge.questions import SURVEY_QUESTIONS
-from usi_metric.report.gap import FieldGap, covered_sessions, survey_gap
-from usi_metric.scoring.evaluation import simulator_eval
+from usi_metric.report.gap import FieldGap, survey_gap
+from usi_metric.scoring.evaluation import covered_sessions, simulator_eval
 
 DATE_ENV = "USI_SURVEY_DATE"
 TRUNCATION_RULE = (

@@ -66,6 +66,7 @@ from usi_metric.io import (
 )
 from usi_metric.samples import is_synthetic
 from usi_metric.scoring.difficulty import outcome_sessions
+from usi_metric.scoring.evaluation import covered_sessions
 
 SUCCESS_ANSWER = "Yes - Task completed"
 #: The normalised ``task_success`` value at or above which the human judged success (0.75).
@@ -126,12 +127,6 @@ def field_gap(field: str, pairs: Iterable[tuple[Any, Any]]) -> FieldGap:
         if sv is not None:
             sims.append(sv)
     return FieldGap(field, _mean(sims), _mean(hums), len(sims), len(hums))
-
-
-def covered_sessions(humans: SessionSet, survey: SurveySet) -> list[Session]:
-    """Kept human sessions whose instance id is in the survey file, in sorted id order."""
-    kept = {s.instance_id: s for s in humans.sessions if s.kept}
-    return [kept[i] for i in sorted(set(kept) & set(survey.surveys))]
 
 
 def survey_gap(humans: SessionSet, survey: SurveySet) -> dict[str, FieldGap]:

@@ -19,11 +19,18 @@ from typing import Any
 import numpy as np
 
 from usi_metric.aggregation import MeanStd, agreement, mean_std
-from usi_metric.io import SessionSet, SurveySet
+from usi_metric.io import Session, SessionSet, SurveySet
 from usi_metric.io.ids import human_base_id, human_batch
 
 EVAL_SEED = 42
 BATCHES = (1, 2, 3)
+
+
+def covered_sessions(humans: SessionSet, survey: SurveySet) -> list[Session]:
+    """Kept human sessions whose instance id is in the survey file, in sorted id order: the
+    sessions a survey file can be compared on (the evaluative gap, the survey coverage)."""
+    kept = {s.instance_id: s for s in humans.sessions if s.kept}
+    return [kept[i] for i in sorted(set(kept) & set(survey.surveys))]
 
 
 def survey_batches(survey: SurveySet) -> dict[int, dict[str, Mapping[str, Any]]]:

@@ -19,6 +19,7 @@ from usi_metric.aggregation.ece import MIN_SAMPLES
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS, answer_text, normalised_answer
 from usi_metric.io import SessionSet, SurveySet
 from usi_metric.scoring.difficulty import Difficulty, run_reward_maps
+from usi_metric.scoring.evaluation import covered_sessions
 from usi_metric.scoring.leaderboard import ScoreRow
 
 
@@ -93,11 +94,11 @@ def survey_coverage(survey: SurveySet, humans: SessionSet) -> dict[str, int]:
     >>> c["n_covered"], c["n_answers"], c["n_valid"]
     (1, 8, 0)
     """
-    kept = {s.instance_id for s in humans.sessions if s.kept}
-    covered = [i for i in survey.surveys if i in kept]
+    covered = [s.instance_id for s in covered_sessions(humans, survey)]
     valid = sum(normalised_answer(f, answer_text(survey.surveys[i].get(f))) is not None
                 for i in covered for f in SURVEY_FIELDS)
-    return {"n_entries": len(survey.surveys), "n_kept_human_sessions": len(kept),
+    n_kept = sum(s.kept for s in humans.sessions)
+    return {"n_entries": len(survey.surveys), "n_kept_human_sessions": n_kept,
             "n_covered": len(covered), "n_answers": len(covered) * len(SURVEY_FIELDS),
             "n_valid": valid}
 
