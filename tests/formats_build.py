@@ -29,6 +29,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pyrun import one_line_error as shared_one_line_error
+
 from usi_metric.samples import sample_release_dir
 
 REL = sample_release_dir()
@@ -63,14 +65,8 @@ def score_json(*args: str | Path) -> dict[str, Any]:
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
-    """Exit 2, one ``usi: error:`` line on stderr holding every needle, no traceback."""
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    err = proc.stderr.strip()
-    assert "Traceback" not in err, err
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("usi: error: "), err
-    for needle in needles:
-        assert needle in err, (needle, err)
+    """``pyrun.one_line_error``, and nothing on stdout."""
+    err = shared_one_line_error(proc, *needles)
     assert proc.stdout == ""
     return err
 

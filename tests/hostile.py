@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from minirelease import write_mini
+from pyrun import one_line_error  # noqa: F401  (re-exported to the hostile tests)
 
 from usi_metric.samples import sample_release_dir
 
@@ -54,19 +55,6 @@ def usi(*args: str, prelude: str = "", preexec: Preexec | None = None,
     return subprocess.run(cmd, stdout=subprocess.PIPE if stdout is None else stdout,
                           stderr=subprocess.PIPE, text=True, check=False, env=env,
                           preexec_fn=preexec, cwd=cwd)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str,
-                   code: int = 2) -> str:
-    """The single stderr line of a failed run; it must name every needle."""
-    assert proc.returncode == code, (proc.returncode, proc.stderr)
-    err = proc.stderr.strip()
-    assert "Traceback" not in err, err
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("usi: error: "), err
-    for needle in needles:
-        assert needle in err, (needle, err)
-    return err
 
 
 def snapshot(root: Path) -> dict[str, bytes | str]:

@@ -1,4 +1,5 @@
-"""Run a snippet of Python in a fresh interpreter, as the tests that need real processes do.
+"""Helpers of the tests that run real processes: a snippet of Python in a fresh
+interpreter, and the check of a failed ``usi`` run's single error line.
 
 A fresh interpreter runs one thread (so worker processes really start, which a pytest
 process with threads of its own would refuse), ``PYTHONHASHSEED`` really changes string
@@ -28,3 +29,17 @@ def run_python(code: str, *args: str, workers: str | None = None,
                           check=False)
     assert proc.returncode == 0, proc.stderr.decode()
     return proc
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str,
+                   code: int = 2) -> str:
+    """The single stderr line of a failed ``usi`` run: exit ``code``, one ``usi: error:``
+    line naming every needle, no traceback. Returns the line."""
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    err = proc.stderr.strip()
+    assert "Traceback" not in err, err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("usi: error: "), err
+    for needle in needles:
+        assert needle in err, (needle, err)
+    return err

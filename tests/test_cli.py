@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyrun import one_line_error as assert_one_line_error
 
 from usi_metric.cli import main
 
@@ -18,15 +19,6 @@ def run_usi(*args: str) -> subprocess.CompletedProcess[str]:
     """The real console entry point in a subprocess (exit code, stdout, stderr)."""
     return subprocess.run([sys.executable, "-m", "usi_metric.cli", *args],
                           capture_output=True, text=True, check=False)
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 2, proc.stderr
-    err = proc.stderr.strip()
-    assert "Traceback" not in err
-    assert len(err.splitlines()) == 1, err
-    for n in needles:
-        assert n in err, err
 
 
 def test_malformed_human_file(mini: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from minirelease import RUNS, conv
+from pyrun import one_line_error
 
 HUMAN = Path("data") / "tau_bench_tasks_unified.json"
 
@@ -24,17 +25,6 @@ HUMAN = Path("data") / "tau_bench_tasks_unified.json"
 def usi(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "usi_metric", *args],
                           capture_output=True, text=True, check=False)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    err = proc.stderr.strip()
-    assert "Traceback" not in err, err
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("usi: error: "), err
-    for needle in needles:
-        assert needle in err, (needle, err)
-    return err
 
 
 def edit_human(mini: Path, change: Callable[[dict[str, Any]], Any]) -> Path:
