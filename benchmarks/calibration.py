@@ -22,26 +22,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from interval_data import Population, draw_tables  # noqa: E402
+from interval_data import Population, draw_tables, population_cells  # noqa: E402
 
 from usi_metric.aggregation.bootstrap import (  # noqa: E402
     CELLS,
-    simulator_cells,
     table_cells,
-    weighted_sums,
 )
 from usi_metric.scoring.intervals import CIOptions, bootstrap_intervals  # noqa: E402
 
 
-def population(pop: Population, chunks: int = 20, size: int = 20_000) -> np.ndarray:
-    """The generator's cells from ``chunks * size`` tasks (sums added over chunks)."""
-    rng = np.random.default_rng(999)
-    total = None
-    for _ in range(chunks):
-        sim, _ = draw_tables(pop, size, rng)
-        part = weighted_sums([(np.ones((1, size)), sim)])
-        total = part if total is None else {k: total[k] + part[k] for k in part}
-    return simulator_cells(sim, total)[0]
+def population(pop: Population) -> np.ndarray:
+    """The generator's cells from a draw of 400,000 tasks."""
+    return population_cells(pop, chunks=20, size=20_000, seed=999)
 
 
 def study(pop: Population, releases: int, tasks: int, resamples: int,

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from usi_metric.aggregation.bootstrap import HumanTable, SimTable
+from usi_metric.aggregation.bootstrap import HumanTable, SimTable, simulator_cells, weighted_sums
 from usi_metric.aggregation.eval_agree import SURVEY_SCALES
 from usi_metric.features.names import COLUMNS
 from usi_metric.io import SessionSet, SurveySet
@@ -263,3 +263,16 @@ def draw_tables(pop: Population, n_tasks: int,
         np.stack([pn[0] * h_succ[a] for a, _ in pairs]),
         np.stack([pn[0] * h_succ[b] for _, b in pairs]), h_agree, np.ones(t), has_eval=True)
     return table, ceiling
+
+
+def population_cells(pop: Population, chunks: int, size: int, seed: int) -> np.ndarray:
+    """The generator's simulator cells from a very large draw of ``chunks * size`` tasks:
+    the additive per-task statistics summed over chunks, then the same non-linear steps."""
+    rng = np.random.default_rng(seed)
+    total = None
+    sim = None
+    for _ in range(chunks):
+        sim, _ceiling = draw_tables(pop, size, rng)
+        part = weighted_sums([(np.ones((1, size)), sim)])
+        total = part if total is None else {k: total[k] + part[k] for k in part}
+    return simulator_cells(sim, total)[0]

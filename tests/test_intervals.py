@@ -21,13 +21,18 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from interval_data import Population, draw_spec, draw_tables, materialize, renamed
+from interval_data import (
+    Population,
+    draw_spec,
+    draw_tables,
+    materialize,
+    population_cells,
+    renamed,
+)
 
 from usi_metric.aggregation.bootstrap import (
     CELLS,
-    simulator_cells,
     table_cells,
-    weighted_sums,
 )
 from usi_metric.cli import main
 from usi_metric.errors import UsiError
@@ -135,16 +140,9 @@ def test_the_same_simulator_twice_is_tied_exactly() -> None:
 # ----------------------------------------------------------------------------- calibration
 
 
-def _population(pop: Population, chunks: int = 4, size: int = 25_000) -> np.ndarray:
-    """The generator's USI cells from a very large draw (additive statistics, summed over
-    chunks, then the same non-linear steps)."""
-    rng = np.random.default_rng(99)
-    total = None
-    for _ in range(chunks):
-        sim, _ceiling = draw_tables(pop, size, rng)
-        part = weighted_sums([(np.ones((1, size)), sim)])
-        total = part if total is None else {k: total[k] + part[k] for k in part}
-    return simulator_cells(sim, total)[0]
+def _population(pop: Population) -> np.ndarray:
+    """The generator's USI cells from a draw of 100,000 tasks."""
+    return population_cells(pop, chunks=4, size=25_000, seed=99)
 
 
 def test_calibration_95_percent_interval_covers_the_population_usi() -> None:
