@@ -35,6 +35,7 @@ class Difficulty:
     counts: dict[str, int] = field(default_factory=dict)
     source: str = "map"
     simulators: tuple[str, ...] = ()
+    pooled: bool = False  # pooled from simulator runs here (a task needs MIN_SAMPLES), not a map
 
     def provenance(self) -> dict[str, Any]:
         """What the map was pooled from, for a frozen map file."""
@@ -84,7 +85,7 @@ def pooled_difficulty(sims: Iterable[SessionSet], source: str = "self-pooled") -
     samples = [(task, succ) for sim in sims for rmap in run_reward_maps(sim).values()
                for task, succ in rmap.items()]
     values, counts = difficulty_from_samples(samples)
-    return Difficulty(values, counts, source, tuple(s.name for s in sims))
+    return Difficulty(values, counts, source, tuple(s.name for s in sims), pooled=True)
 
 
 def difficulty_from_files(paths: Sequence[str | Path]) -> Difficulty:

@@ -65,7 +65,7 @@ def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
         return "no human batch has both an overlap with the runs and an ECE, so there is no USI"
     tasks = sim_tasks(sim)
     covered, total = diff.coverage(tasks)
-    if diff.counts or diff.source.startswith("self") or "pooled" in diff.source:
+    if diff.pooled:
         most = max((sum(1 for m in run_reward_maps(sim).values() if t in m) for t in tasks),
                    default=0)
         return (f"no task has a difficulty in the {diff.source} yardstick (a pooled task needs "
