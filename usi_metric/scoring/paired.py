@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -131,11 +132,28 @@ def permutation_test(ta: SimTable, tb: SimTable, permutations: int, seed: int) -
     idx = np.arange(n_tasks)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        if n_tasks < 2:  # scipy needs two observations: enumerate the 2^n swap sets here
+            return _exact_test(statistic, n_tasks)
         return stats.permutation_test((idx, idx + n_tasks), statistic, vectorized=True,
                                       permutation_type="samples",
                                       n_resamples=int(permutations), batch=1000,
                                       alternative="two-sided",
                                       **_rng_kwargs(stats.permutation_test, seed))
+
+
+def _exact_test(statistic: Any, n_tasks: int) -> SimpleNamespace:
+    """Every swap set of ``n_tasks`` (< 2) tasks, with the two-sided p-value as scipy's exact
+    permutation test computes it (``2 * min(P(null <= obs), P(null >= obs))``, capped at 1,
+    with the same relative tolerance)."""
+    patterns = np.array([[i + n_tasks * ((k >> i) & 1) for i in range(n_tasks)]
+                         for k in range(2 ** n_tasks)]).reshape(2 ** n_tasks, n_tasks)
+    null = statistic(patterns, patterns, axis=-1)
+    observed = null[0]
+    gamma = np.abs(np.finfo(float).eps * 100 * observed)
+    less = (null <= observed + gamma).mean(axis=0)
+    greater = (null >= observed - gamma).mean(axis=0)
+    return SimpleNamespace(statistic=observed, null_distribution=null,
+                           pvalue=np.minimum(2 * np.minimum(less, greater), 1.0))
 
 
 def permutation_pvalues(ta: SimTable, tb: SimTable, permutations: int,
