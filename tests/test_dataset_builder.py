@@ -260,9 +260,12 @@ def test_builder_yields_the_repo_rows(loaded: dict[str, datasets.Dataset], tmp_p
 def test_card_yaml(built: BuildResult) -> None:
     card = DatasetCard.load(built.out_dir / "README.md")
     data = card.data.to_dict()
-    assert data["license"] == "other" and data["license_link"] == "LICENSE.md"
+    # The Hub lists cmu-lti/tau-usi under cc-by-nc-4.0 with these tags and task categories.
+    assert data["license"] == "cc-by-nc-4.0" and "license_link" not in data
     assert data["language"] == ["en"]
-    assert data["task_categories"] == ["text-generation"]
+    assert data["task_categories"] == ["text-generation", "question-answering"]
+    assert set(data["tags"]) >= {"human-evaluation", "user-simulation", "agent-evaluation",
+                                 "tau-bench", "customer-service", "sim2real"}
     total = sum(built.counts.records.values())
     bucket = "n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else "10K<n<100K"
     assert data["size_categories"] == [bucket]
