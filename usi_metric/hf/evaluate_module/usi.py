@@ -8,7 +8,15 @@ How human is an LLM user simulator? (Zhou et al., arXiv:2603.11245.) A thin laye
 import evaluate
 
 from usi_metric.aggregation.ece import MIN_SAMPLES
+from usi_metric.errors import UsiError
 from usi_metric.hf.evaluate_metric import compute_usi, metric_features, prepare_task_groups
+from usi_metric.hf.evaluate_rollouts import (
+    NO_REFERENCE,
+    compute_rollouts,
+    looks_like_rollouts,
+    prepare_rollouts,
+    rollout_features,
+)
 from usi_metric.io.layout import REPO_ID
 
 _CITATION = """\
@@ -78,7 +86,7 @@ class Usi(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=metric_features(),
+            features=[metric_features(), rollout_features()],
             homepage="https://arxiv.org/abs/2603.11245",
             license="apache-2.0",
             reference_urls=["https://arxiv.org/abs/2603.11245",
@@ -86,20 +94,53 @@ class Usi(evaluate.Metric):
         )
 
     def add_batch(self, *, predictions=None, references=None, **kwargs) -> None:
-        """Add task groups (one per task); they are checked and completed first."""
+        """Add task groups (one per task), or rollouts (any order, any split; then give the
+        people once, to compute(reference=...)); they are checked and completed first."""
+        if references is None and looks_like_rollouts(predictions):
+            rollouts = prepare_rollouts(predictions, self._n_added())
+            super().add_batch(predictions=rollouts, references=[NO_REFERENCE] * len(rollouts),
+                              **kwargs)
+            return
         predictions, references = prepare_task_groups(predictions, references)
         super().add_batch(predictions=predictions, references=references, **kwargs)
 
     def add(self, *, prediction=None, reference=None, **kwargs) -> None:
-        """Add one task group (one task); it is checked and completed first."""
+        """Add one task group (one task), or one rollout; checked and completed first."""
+        if reference is None and looks_like_rollouts([prediction]):
+            (rollout,) = prepare_rollouts([prediction], self._n_added())
+            super().add(prediction=rollout, reference=NO_REFERENCE, **kwargs)
+            return
         (prediction,), (reference,) = prepare_task_groups([prediction], [reference])
         super().add(prediction=prediction, reference=reference, **kwargs)
 
-    def _compute(self, predictions, references, survey_judgments=None, difficulty=None,
-                 human_eval=None, confidence_level=None, n_resamples=None, seed=None,
-                 ci_method=None) -> dict:
-        return compute_usi(predictions, references, survey_judgments=survey_judgments,
-                           difficulty=difficulty, human_eval=human_eval,
-                           confidence_level=confidence_level, n_resamples=n_resamples,
-                           seed=seed, ci_method=ci_method)
+    def _n_added(self) -> int:
+        """Examples written so far (positions in messages count across batches)."""
+        writer = getattr(self, "writer", None)
+        return 0 if writer is None else len(writer)
 
+    def _compute(self, predictions, references, reference=None, survey_judgments=None,
+                 difficulty=None, human_eval=None, confidence_level=None, n_resamples=None,
+                 seed=None, ci_method=None) -> dict:
+        ci = {"confidence_level": confidence_level, "n_resamples": n_resamples, "seed": seed,
+              "ci_method": ci_method}
+        rollouts = bool(predictions) and isinstance(predictions[0], dict) \
+            and "task_key" in predictions[0]
+        if reference is not None:
+            if any(r not in (None, NO_REFERENCE, []) for r in references or []):
+                raise UsiError("give the people once, either as reference= (a HumanReference "
+                               "or its file) or as task groups in references=, not both",
+                               field="reference")
+            if human_eval is not None:
+                raise UsiError("the reference holds the second person's answers; human_eval "
+                               "goes with task groups only", field="human_eval")
+            if not rollouts:
+                raise UsiError("with reference=, add rollouts ({conversation, task_key, "
+                               "reward, run?}) as predictions", field="predictions")
+            return compute_rollouts(predictions, reference, survey_judgments=survey_judgments,
+                                    difficulty=difficulty, **ci)
+        if rollouts:
+            raise UsiError("rollouts are scored against the people given once: pass "
+                           "reference= (a HumanReference or a reference file)",
+                           field="reference")
+        return compute_usi(predictions, references, survey_judgments=survey_judgments,
+                           difficulty=difficulty, human_eval=human_eval, **ci)
