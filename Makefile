@@ -29,7 +29,7 @@ demo: install-core
 
 test: install browser-deps
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 # Debian's chromium for the browser test (Playwright drives it; no browser download).
 browser-deps:
