@@ -70,8 +70,8 @@ def prepare_rollouts(predictions: Any, offset: int = 0) -> list[dict[str, Any]]:
             raise UsiError(f"a rollout must be an object, got {tname(rec)}", field=at)
         extra = sorted(set(rec) - set(ROLLOUT_FIELDS))
         if extra:
-            raise UsiError(f"unknown field {extra[0]!r} (a rollout has {', '.join(ROLLOUT_FIELDS)})",
-                           field=at)
+            raise UsiError(f"unknown field {extra[0]!r} (a rollout has "
+                           f"{', '.join(ROLLOUT_FIELDS)})", field=at)
         if "conversation" not in rec:
             raise UsiError("missing field", field=f"{at}.conversation")
         conv, key, reward, run = check_rollout(offset + i, rec["conversation"],
