@@ -220,14 +220,50 @@ def test_user_text_is_escaped_and_sizes_are_checked_before_parsing(tmp_path: Pat
         '<p class="usi-error"><strong>Error:</strong> survey.json is ')
 
 
+class OwnedLock:
+    """A lock that knows which thread holds it (``threading.Lock`` only says *whether* some
+    thread does, so a check through ``locked()`` races with the other threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.owner: int | None = None
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        got = self._lock.acquire(blocking, timeout)
+        if got:
+            self.owner = threading.get_ident()
+        return got
+
+    def release(self) -> None:
+        self.owner = None
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def held_by_me(self) -> bool:
+        return self.owner == threading.get_ident()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 def test_no_lock_is_held_while_an_upload_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a thread reads an upload it holds neither the release cache's lock nor the
+    drawing lock (other threads may hold them meanwhile: that is the point)."""
     app = load_app()
     app.leaderboard_view()  # the release is in the shared cache
+    cache_lock, draw_lock = OwnedLock(), OwnedLock()
+    monkeypatch.setattr(app, "_CACHE_LOCK", cache_lock)
+    monkeypatch.setattr(app, "_DRAW_LOCK", draw_lock)
     seen: list[tuple[bool, bool]] = []
     real = app.load_simulator
 
     def spy(*args, **kwargs):
-        seen.append((app._CACHE_LOCK.locked(), app._DRAW_LOCK.locked()))
+        seen.append((cache_lock.held_by_me(), draw_lock.held_by_me()))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(app, "load_simulator", spy)
@@ -240,6 +276,19 @@ def test_no_lock_is_held_while_an_upload_is_read(monkeypatch: pytest.MonkeyPatch
         t.join()
     assert seen == [(False, False)] * 3
     assert len({r.message for r in results}) == 1 and results[0].ok
+
+
+def test_the_owned_lock_sees_its_own_thread_only() -> None:
+    """The check above can fail: a thread holding the lock is seen, another is not."""
+    lock = OwnedLock()
+    with lock:
+        assert lock.held_by_me()
+        other: list[bool] = []
+        t = threading.Thread(target=lambda: other.append(lock.held_by_me()))
+        t.start()
+        t.join()
+        assert other == [False]
+    assert not lock.held_by_me() and not lock.locked()
 
 
 def test_about_tab_shows_the_metric_card(tmp_path: Path) -> None:
