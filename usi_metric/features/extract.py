@@ -25,6 +25,7 @@ with identical results.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -33,7 +34,7 @@ import numpy as np
 
 from usi_metric.aggregation.numpy_order import numpy_sum
 from usi_metric.features import fastmatch
-from usi_metric.features.anchors import AnchorIndex, anchor_words, word_runs
+from usi_metric.features.anchors import AnchorIndex, anchor_words
 from usi_metric.features.lexicons import LEXICONS
 from usi_metric.features.names import COLUMNS
 
@@ -46,7 +47,7 @@ _REPEAT_LIMIT = 10
 _SHORT_WORDS = 3
 
 _P = LEXICONS
-_ACK = _P["ACK"]
+_ACK = _P["ACK"].match
 # Searches that cannot match (none of the lexicon's anchor words in the turn) are skipped.
 _ANCHORS = {name: anchor_words(_P[name]) for name in (
     "POLITE", "EMOTION", "UNCERTAIN", "CERTAIN", "CLARIFY", "INFOQ", "ACCUSE", "PIVOT",
@@ -133,44 +134,55 @@ def user_texts(conversation: Iterable[Mapping[str, Any]], source: str) -> tuple[
     return texts, n
 
 
-# (name, pattern) of the lexicons searched in every turn, in the _compute_turn order
-_PLAIN_SEARCHES = tuple((n, _P[n]) for n in (
-    "POLITE", "ID_CONFUSE", "UNCERTAIN", "CERTAIN", "EMOTION", "ACCUSE", "PIVOT"))
 # Every anchored search of a turn in one table: one look-up of the turn's words says which
 # lexicons may match ("PUSHBACK_REST": PUSHBACK without its slow alternative).
 _PUSHBACK_REST = "PUSHBACK_REST"
 _INDEX = AnchorIndex({**_ANCHORS, _PUSHBACK_REST: fastmatch.PUSHBACK_REST_ANCHORS})
-_PLAIN_BITS = tuple((_INDEX.bits[name], pattern.search) for name, pattern in _PLAIN_SEARCHES)
+_B_POLITE, _POLITE = _INDEX.bits["POLITE"], _P["POLITE"].search
+_B_ID_CONFUSE, _ID_CONFUSE = _INDEX.bits["ID_CONFUSE"], _P["ID_CONFUSE"].search
+_B_UNCERTAIN, _UNCERTAIN = _INDEX.bits["UNCERTAIN"], _P["UNCERTAIN"].search
+_B_CERTAIN, _CERTAIN = _INDEX.bits["CERTAIN"], _P["CERTAIN"].search
+_B_EMOTION, _EMOTION = _INDEX.bits["EMOTION"], _P["EMOTION"].search
+_B_ACCUSE, _ACCUSE = _INDEX.bits["ACCUSE"], _P["ACCUSE"].search
+_B_PIVOT, _PIVOT = _INDEX.bits["PIVOT"], _P["PIVOT"].search
 _B_PUSHBACK_REST = _INDEX.bits[_PUSHBACK_REST]
 _B_CLARIFY, _CLARIFY = _INDEX.bits["CLARIFY"], _P["CLARIFY"].search
 _B_INFOQ, _INFOQ = _INDEX.bits["INFOQ"], _P["INFOQ"].search
-
-# What one run of word characters contributes to its turn, remembered per run (most runs
-# are ordinary words seen many times): its anchor entry (``AnchorIndex.entry``) and its ID
-# count (``fastmatch.run_id_count``). A bounded table, emptied when full.
-_RUNS: dict[str, tuple[int, tuple[Any, ...], int]] = {}
-_RUNS_MAX = 1 << 16
-
-
-_RUN_TEXT_MAX = 64  # longer runs (ids, crafted text) are not kept
-
-
-def _run_info(run: str) -> tuple[int, tuple[Any, ...], int]:
-    bits, pairs = _INDEX.entry(run)
-    info = (bits, pairs, fastmatch.run_id_count(run))
-    if len(run) <= _RUN_TEXT_MAX:
-        if len(_RUNS) >= _RUNS_MAX:
-            _RUNS.clear()
-        _RUNS[run] = info
-    return info
+_WORD_RUN = re.compile(r"\w+").findall  # the runs of word characters (anchors.word_runs)
+_id_count = fastmatch.id_count_scan
+_ascii_id_count = fastmatch.ascii_id_count
+# Non-ASCII characters that are not word characters (punctuation, dashes, quotes,
+# currency signs): a text with no other non-ASCII character has the runs of word characters
+# and the ID count of its ASCII form with '?' (also a non-word character) for each of them.
+_NON_WORD_LISTED = "".join(
+    c for c in map(chr, [*range(0x80, 0x100), *range(0x2000, 0x2070), *range(0x20A0, 0x20D0)])
+    if re.fullmatch(r"\w", c) is None)
+_UNLISTED = re.compile("[^\x00-\x7f" + re.escape(_NON_WORD_LISTED) + "]").search
+# Every ASCII character that is not a word character (``\w``) to a space: the ``split()``
+# of a translated ASCII text is its list of runs of word characters.
+_NON_WORD_TO_SPACE = bytes(
+    b if re.fullmatch(r"\w", chr(b)) else ord(" ") for b in range(256))
 
 
-def _max_trigram_count(words: tuple[str, ...]) -> int:
-    if len(set(words)) == len(words):
-        return 1 if len(words) >= 3 else 0  # distinct words: distinct trigrams
+def _max_trigram_count(words: list[str]) -> int:
+    """The largest number of times one word trigram occurs in the words (0: none).
+
+    A trigram at two positions i < j fills at least three positions beyond its first
+    occurrence's distinct ones with repeated words (j >= i+3: positions j..j+2; j = i+2:
+    a b a b a; j = i+1: a a a a), so with fewer than 3 repeated words every trigram is
+    distinct.
+
+    >>> _max_trigram_count("a b a b a".split()), _max_trigram_count("a b c a b".split())
+    (2, 1)
+    """
+    n = len(words)
+    if n < 3:
+        return 0
+    if n - len(set(words)) < 3:
+        return 1
     trigrams = list(zip(words, words[1:], words[2:], strict=False))
     if len(set(trigrams)) == len(trigrams):
-        return 1 if trigrams else 0
+        return 1
     return max(Counter(trigrams).values())
 
 
@@ -184,36 +196,38 @@ def _compute_turn(text: str) -> tuple[Any, ...]:
     """One user turn's contribution, ``_TURN_FIELDS`` in order (lexicons and trigram words on
     the lowered text, the dash on the text itself; lowering never changes the word count).
 
-    One pass over the turn's runs of word characters gathers which anchored lexicons may
-    match (``AnchorIndex``: a lexicon no run makes possible is not searched) and the ID
-    count (the sum over runs, ``fastmatch.id_count``)."""
+    The set of the turn's runs of word characters says, by one intersection with the anchor
+    table (``AnchorIndex.set_bits``), which anchored lexicons may match: a lexicon no run
+    makes possible is not searched (most turns match few lexicons). The ID count comes from
+    two linear scans of the text (``fastmatch.id_count_scan``)."""
     low = text.lower()
     words = low.split()
-    runs = word_runs(low)
-    bits = _INDEX.always
-    ids = 0
-    pending = []
-    info_of = _RUNS.get
-    for run in runs:
-        info = info_of(run)
-        if info is None:
-            info = _run_info(run)
-        bits |= info[0]
-        ids += info[2]
-        if info[1]:
-            pending.append(info[1])
-    if pending:
-        bits = _INDEX.settle(bits, pending, set(runs))
-    if not fastmatch.id_count_by_runs(low):
-        ids = fastmatch.id_count(low)
-    polite, id_confuse, uncertain, certain, emotion, accuse, pivot = [
-        bits & bit != 0 and search(low) is not None for bit, search in _PLAIN_BITS]
+    if low.isascii():
+        raw = low.encode("ascii")
+    elif _UNLISTED(low) is None:  # every non-ASCII character is a listed non-word one
+        raw = low.encode("ascii", "replace")
+    else:
+        raw = None
+    if raw is not None:  # the runs of word characters by one byte translation (no regex)
+        runs = raw.translate(_NON_WORD_TO_SPACE).split()
+        bits = _INDEX.bytes_bits(set(runs))
+        ids = _ascii_id_count(low, raw, runs)
+    else:
+        bits = _INDEX.set_bits(set(_WORD_RUN(low)))
+        ids = _id_count(low)
+    polite = bits & _B_POLITE != 0 and _POLITE(low) is not None
+    id_confuse = bits & _B_ID_CONFUSE != 0 and _ID_CONFUSE(low) is not None
+    uncertain = bits & _B_UNCERTAIN != 0 and _UNCERTAIN(low) is not None
+    certain = bits & _B_CERTAIN != 0 and _CERTAIN(low) is not None
+    emotion = bits & _B_EMOTION != 0 and _EMOTION(low) is not None
+    accuse = bits & _B_ACCUSE != 0 and _ACCUSE(low) is not None
+    pivot = bits & _B_PIVOT != 0 and _PIVOT(low) is not None
     pushback = fastmatch.has_pushback(low, rest_may_match=bits & _B_PUSHBACK_REST != 0)
     clarify = not pushback and bits & _B_CLARIFY != 0 and _CLARIFY(low) is not None
     infoq = (not pushback and not clarify and bits & _B_INFOQ != 0
              and _INFOQ(low) is not None)
     return (len(words), words, _max_trigram_count(words), polite, _has_dash(text),
-            _ACK.match(low.strip()) is not None, id_confuse, ids,
+            _ACK(low.strip()) is not None, id_confuse, ids,
             uncertain, certain, pushback, clarify, infoq, emotion, accuse, pivot)
 
 
@@ -239,7 +253,6 @@ def clear_memos() -> None:
     >>> clear_memos()
     """
     _TURNS.clear()
-    _RUNS.clear()
 
 
 def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:
