@@ -92,3 +92,31 @@ def test_release_batches_keyed_by_base_id(release) -> None:
     assert [lab for lab, _ in batches] == ["1", "2", "3"]
     assert all(not k.endswith(("_ann2", "_ann3")) for _, b in batches for k in b)
     assert isinstance(root, Path)
+
+
+def test_two_run_batch_equals_paper_scorer(release) -> None:
+    """Two rollouts per task are runs 1 and 2: written as a multi-run release file (ids
+    ``{task}_{run}``, padded past 170 entries with tasks nobody did) the paper scorer gives
+    the same cells."""
+    root, diff, _, keys = release
+    rolls = make_rollouts([k for k in keys if not k.startswith("telecom")], seed=13,
+                          per_task=2, n_tasks=9, featureless=1)
+    seen: dict[str, int] = {}
+    data = {}
+    for k, c, r in rolls:
+        seen[k] = seen.get(k, 0) + 1
+        data[f"{k}_{seen[k]}"] = {"instance_id": f"{k}_{seen[k]}", "conversation": c,
+                                  "reward": r}
+    pad = 0
+    while len(data) <= 170:
+        data[f"retail_{600 + pad // 2}_{pad % 2 + 1}"] = {"conversation": rolls[0][1],
+                                                          "reward": 1.0}
+        pad += 1
+    from credit_reference import read_humans
+
+    paper_batches = split_batches(read_humans(root))
+    rewards = [human_rewards(b) for b in paper_batches]
+    want = score_simulator("sim", data, None, paper_batches, rewards, diff, _FeatureCache())
+    got = batch_usi(rolls, human_batches_release(root), diff)
+    assert got["usi"] is not None and got["usi"][1] > 0
+    assert not _cells_equal(got, {c: want[c] for c in BATCH_CELLS})
