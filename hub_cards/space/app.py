@@ -273,9 +273,25 @@ def _error(text: str, *more: str) -> UploadResult:
                         + paras)
 
 
+_PATH_DELIMS = re.compile(r"([\s:]+)")  # one character class: linear time on any text
+
+
 def _short(text: str) -> str:
-    """Upload paths are long temp paths: show the file name only."""
-    return re.sub(r"(/[^\s:]+)+/([^/\s:]+)", r"\2", text)
+    """Upload paths are long temp paths: show the file name only. Every word (between
+    spaces and colons) that is an absolute path of two or more parts becomes its last part;
+    str methods only, so a crafted id full of ``/`` costs linear time.
+
+    >>> _short("/tmp/gradio/ab12/runs.json: id a/b/c: field reward")
+    'runs.json: id a/b/c: field reward'
+    """
+    parts = _PATH_DELIMS.split(text)
+    for i in range(0, len(parts), 2):  # even places: the words; odd: the delimiters
+        word = parts[i]
+        if word.startswith("/") and word.count("/") >= 2:
+            head, _, last = word.rpartition("/")
+            if last and head.strip("/"):
+                parts[i] = last
+    return "".join(parts)
 
 
 def size_problem(path: str, limit: int) -> str | None:
