@@ -205,3 +205,24 @@ def test_the_ascii_id_count_is_the_plain_count(text: str) -> None:
 def test_the_largest_trigram_count_is_counters(words: list[str]) -> None:
     counts = Counter(zip(words, words[1:], words[2:], strict=False))
     assert extract._max_trigram_count(words) == max(counts.values(), default=0)
+
+
+# ----------------------------------------------------------------------------- survey batch
+
+ANSWER_CHOICES = [None, "no answer", "", 3, {"answer": None}] + [
+    t for scale in SURVEY_SCALES.values() for t in scale] + [
+    {"answer": t} for t in ("Yes", "About right", "Medium")]
+surveys = st.dictionaries(st.sampled_from(SURVEY_FIELDS + ("extra",)),
+                          st.sampled_from(ANSWER_CHOICES), max_size=9)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(surveys, surveys), max_size=30), st.integers(0, 2**32 - 1))
+def test_the_batch_agreement_is_the_entry_by_entry_agreement(pairs, seed: int) -> None:
+    from usi_metric.aggregation.eval_agree import agreement, agreements
+
+    ours, one_by_one = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = agreements([h for h, _ in pairs], [j for _, j in pairs], ours)
+    want = [agreement(h, j, one_by_one) for h, j in pairs]
+    assert got == want  # float for float, None for None
+    assert ours.random() == one_by_one.random()  # the same draws were taken
