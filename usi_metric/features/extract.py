@@ -197,9 +197,11 @@ def _compute_turn(text: str) -> tuple[Any, ...]:
     the lowered text, the dash on the text itself; lowering never changes the word count).
 
     The set of the turn's runs of word characters says, by one intersection with the anchor
-    table (``AnchorIndex.set_bits``), which anchored lexicons may match: a lexicon no run
-    makes possible is not searched (most turns match few lexicons). The ID count comes from
-    two linear scans of the text (``fastmatch.id_count_scan``)."""
+    table (``AnchorIndex.bytes_bits`` / ``set_bits``), which anchored lexicons may match: a
+    lexicon no run makes possible is not searched (most turns match few lexicons). When
+    every word character of the turn is ASCII (``_UNLISTED``), the runs come from one byte
+    translation and the ID count from their lengths (``fastmatch.ascii_id_count``); else
+    from regex scans (``fastmatch.id_count_scan``)."""
     low = text.lower()
     words = low.split()
     if low.isascii():
@@ -235,16 +237,6 @@ def _has_dash(text: str) -> bool:
     if _DASH_AS_SUBSTRINGS:
         return "\u2014" in text or "\u2013" in text
     return _P["DASH"].search(text) is not None
-
-
-def _remembered_turn(text: str) -> tuple[Any, ...]:
-    """``_compute_turn(text)``, kept in the memo (``_TURNS``) when the text is not long."""
-    turn = _compute_turn(text)
-    if len(text) <= _CACHE_TEXT_MAX:
-        if len(_TURNS) >= _CACHE_SIZE:
-            _TURNS.clear()
-        _TURNS[text] = turn
-    return turn
 
 
 def clear_memos() -> None:
@@ -294,39 +286,52 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
     turns = []
     for t in user_texts:
         turn = memo.get(t)
-        turns.append(_remembered_turn(t) if turn is None else turn)
+        if turn is None:
+            turn = _compute_turn(t)
+            if len(t) <= _CACHE_TEXT_MAX:
+                if len(memo) >= _CACHE_SIZE:
+                    memo.clear()
+                memo[t] = turn
+        turns.append(turn)
     n = len(turns)
-    col = dict(zip(_TURN_FIELDS, zip(*turns, strict=True), strict=True))
-    w = col["n_words"]
+    (w, words, max_trigram, polite, dash, ack, id_confuse, ids, uncertain, certain, pushback,
+     clarify, infoq, emotion, accuse, pivot) = zip(*turns, strict=True)
     total = sum(w)
     mean_w = total / n
+    return [  # the order of COLUMNS (checked below the function)
+        sum(polite) / n,
+        sum(1 for x in w if x <= _SHORT_WORDS) / n,
+        sum(dash) / n,
+        sum(ack) / n,
+        0.0 if mean_w == 0 else population_std(w, mean_w) / mean_w,
+        _repeat(words, sum(max_trigram)),
+        1.0 if any(id_confuse) else 0.0,
+        (w[0] + (w[1] if n > 1 else 0)) / total if total != 0 else 0.0,
+        sum(ids) / n,
+        mean_w,
+        float(w[0]),
+        sum(uncertain) / n,
+        sum(certain) / n,
+        sum(pushback) / n,
+        sum(clarify) / n,
+        sum(infoq) / n,
+        sum(emotion) / n,
+        sum(accuse) / n,
+        sum(pivot) / n,
+        float(n_turns),
+    ]
 
-    def share(field: str) -> float:
-        return sum(col[field]) / n
 
-    values = {
-        "politeness_rate": share("polite"),
-        "short_msg_rate": sum(1 for x in w if x <= _SHORT_WORDS) / n,
-        "formality_rate": share("dash"),
-        "ack_only_rate": share("ack"),
-        "verbosity_cv": 0.0 if mean_w == 0 else population_std(w, mean_w) / mean_w,
-        "repeat_rate": _repeat(col["words"], sum(col["max_trigram"])),
-        "id_confuse_rate": 1.0 if any(col["id_confuse"]) else 0.0,
-        "info_frontload": (w[0] + (w[1] if n > 1 else 0)) / total if total != 0 else 0.0,
-        "id_density": share("ids"),
-        "user_words_per_turn": mean_w,
-        "opening_words": float(w[0]),
-        "uncertainty_rate": share("uncertain"),
-        "certainty_rate": share("certain"),
-        "pushback_q_rate": share("pushback"),
-        "clarify_q_rate": share("clarify"),
-        "info_q_rate": share("infoq"),
-        "emotion_rate": share("emotion"),
-        "accusation_rate": share("accuse"),
-        "pivot_rate": share("pivot"),
-        "n_turns": float(n_turns),
-    }
-    return [values[c] for c in COLUMNS]
+_VECTOR_ORDER = (
+    "politeness_rate", "short_msg_rate", "formality_rate", "ack_only_rate", "verbosity_cv",
+    "repeat_rate", "id_confuse_rate", "info_frontload", "id_density", "user_words_per_turn",
+    "opening_words", "uncertainty_rate", "certainty_rate", "pushback_q_rate",
+    "clarify_q_rate", "info_q_rate", "emotion_rate", "accusation_rate", "pivot_rate",
+    "n_turns")
+assert _VECTOR_ORDER == COLUMNS, "_session_vector lists the values in the order of COLUMNS"
+assert _TURN_FIELDS == ("n_words", "words", "max_trigram", "polite", "dash", "ack",
+                        "id_confuse", "ids", "uncertain", "certain", "pushback", "clarify",
+                        "infoq", "emotion", "accuse", "pivot")
 
 
 def vector_or_none(conversation: Iterable[Mapping[str, Any]], source: str) -> list[float] | None:
