@@ -148,7 +148,18 @@ _NAN = float("nan")
 _ONE_CALL_DRAWS: list[bool] = []  # [the one-call draw equals the draws one by one]
 
 
+_FIELD_PAIRS = tuple(zip(SURVEY_FIELDS, _FIELD_TABLES, strict=True))
+
+
 def _values(answers: Mapping[str, Any]) -> list[float]:
+    get = answers.get
+    try:  # answers as text or null (how the readers keep them): one look-up per field
+        out = [table.get(get(field), _NAN) for field, table in _FIELD_PAIRS]
+    except TypeError:  # an unhashable answer, say ``{"answer": text}``: one by one below
+        pass
+    else:
+        if _NAN not in out or all(type(v) is str or v is None for v in map(get, SURVEY_FIELDS)):
+            return out
     out = []
     for field, table in zip(SURVEY_FIELDS, _FIELD_TABLES, strict=True):
         value = answers.get(field)
