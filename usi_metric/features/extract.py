@@ -158,10 +158,7 @@ _NON_WORD_LISTED = "".join(
     c for c in map(chr, [*range(0x80, 0x100), *range(0x2000, 0x2070), *range(0x20A0, 0x20D0)])
     if re.fullmatch(r"\w", c) is None)
 _UNLISTED = re.compile("[^\x00-\x7f" + re.escape(_NON_WORD_LISTED) + "]").search
-# Every ASCII character that is not a word character (``\w``) to a space: the ``split()``
-# of a translated ASCII text is its list of runs of word characters.
-_NON_WORD_TO_SPACE = bytes(
-    b if re.fullmatch(r"\w", chr(b)) else ord(" ") for b in range(256))
+_NON_WORD_TO_SPACE = fastmatch.NON_WORD_TO_SPACE
 
 
 def _max_trigram_count(words: list[str]) -> int:

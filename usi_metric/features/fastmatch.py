@@ -179,8 +179,23 @@ def ascii_id_count(text: str, raw: bytes, runs: list[bytes]) -> int:
     >>> ascii_id_count(t, raw, raw.replace(b",", b" ").replace(b"#", b" ").split())
     5
     """
-    if not _ID_OK or b"@" in raw:
+    if not _ID_OK:
         return id_count(text)
+    if b"@" in raw:
+        # Every alternative consumes only word characters, '#', '@' and '.', never
+        # whitespace, and whitespace is a non-word character: no match spans two chunks of
+        # ``text.split()``, and each chunk is scanned as if it were the whole text. So the
+        # count is the sum over chunks: the chunks with '@' by the fast pattern, the others
+        # by their runs (all runs, less the runs of the chunks with '@').
+        at = " ".join([chunk for chunk in text.split() if "@" in chunk])
+        at_raw = at.encode("ascii", "replace")
+        return (_runs_sum(raw, runs) + _fast_count(at)
+                - _runs_sum(at_raw, at_raw.translate(NON_WORD_TO_SPACE).split()))
+    return _runs_sum(raw, runs)
+
+
+def _runs_sum(raw: bytes, runs: list[bytes]) -> int:
+    """The sum of ``run_id_count`` over the runs of ``raw`` (see ``ascii_id_count``)."""
     # runs 6+ long: a space, then six word characters (never overlapping: one per run)
     n = (b" " + raw.translate(_WORD_TO_X)).count(b" xxxxxx")
     if len(raw.translate(None, _NOT_DIGITS)) >= 5:  # runs of exactly five digits
@@ -192,6 +207,9 @@ def ascii_id_count(text: str, raw: bytes, runs: list[bytes]) -> int:
     return n
 
 
+# Every ASCII character that is not a word character (``\w``) to a space: the ``split()``
+# of a translated ASCII text is its list of runs of word characters.
+NON_WORD_TO_SPACE = bytes(b if re.fullmatch(r"\w", chr(b)) else ord(" ") for b in range(256))
 _WORD_TO_X = bytes(ord("x") if re.fullmatch(r"\w", chr(b)) else ord(" ") for b in range(256))
 _DIGIT_TO_D = bytes(ord("d") if 48 <= b <= 57 else _WORD_TO_X[b] for b in range(256))
 _NOT_DIGITS = bytes(b for b in range(256) if not chr(b).isdigit() or b >= 128)
