@@ -94,7 +94,7 @@ def may_hold_lone_surrogate(text: str) -> bool:
     """
     if _MAYBE_SURROGATE.search(text) is None:
         return False
-    return any(m.group(1) for m in _SURROGATE_ESCAPE.finditer(text))
+    return any(_SURROGATE_ESCAPE.findall(text))  # group 1 of each: '' for a pair
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
