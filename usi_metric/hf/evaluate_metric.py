@@ -425,9 +425,13 @@ def compute_usi(
     if options is not None:
         from usi_metric.scoring.intervals import usi_intervals
 
-        iv = usi_intervals(humans, {sim.name: sim}, diff,
-                           {} if survey is None else {sim.name: survey}, human_row=False,
-                           options=options)
+        try:
+            iv = usi_intervals(humans, {sim.name: sim}, diff,
+                               {} if survey is None else {sim.name: survey}, human_row=False,
+                               options=options)
+        except UsiError as exc:  # too many resamples for the memory: named as compute's
+            raise UsiError(exc.reason, file=exc.file, id=exc.id,
+                           field=_CI_KWARGS.get(exc.field or "", exc.field)) from None
         ci = iv.cells[sim.name]["usi"]
         out["usi_ci_low"] = None if ci is None else ci[0]
         out["usi_ci_high"] = None if ci is None else ci[1]

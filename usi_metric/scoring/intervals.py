@@ -55,6 +55,7 @@ from usi_metric.aggregation.bootstrap import (
 from usi_metric.aggregation.ece import N_BINS, bin_index
 from usi_metric.errors import UsiError
 from usi_metric.io import Release, SessionSet, SurveySet
+from usi_metric.runtime.memory import bytes_per_call, check_fits
 from usi_metric.scoring.difficulty import (
     Difficulty,
     human_reward_map,
@@ -340,6 +341,7 @@ def bootstrap_intervals(n_tasks: int, statistic: Callable[[np.ndarray], np.ndarr
         return np.moveaxis(out.reshape(*lead, out.shape[-1]), -1, 0)
 
     estimate = statistic(np.ones((1, n_tasks)))[0]
+    _check_memory(over_indices, n_tasks, estimate.shape[0], int(options.n_resamples))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # degenerate outputs are handled in _interval
         method = "percentile" if options.method == "centred" else options.method
@@ -352,6 +354,19 @@ def bootstrap_intervals(n_tasks: int, statistic: Callable[[np.ndarray], np.ndarr
     dist = np.atleast_2d(res.bootstrap_distribution)
     return estimate, [_interval(dist[k], float(low[k]), float(high[k]), float(estimate[k]),
                                 options) for k in range(estimate.shape[0])]
+
+
+PROBE = 16  # replicates whose memory is measured before the bootstrap runs them all
+
+
+def _check_memory(over_indices: Callable[[np.ndarray], np.ndarray], n_tasks: int,
+                  n_outputs: int, n_resamples: int) -> None:
+    """Refuse up front (one line) a bootstrap whose replicates cannot fit in memory: the
+    statistic's bytes per replicate, measured on :data:`PROBE` of them, plus scipy's index
+    draw and the kept distribution (twice: it is sorted for the quantiles)."""
+    idx = np.zeros((PROBE, n_tasks), dtype=np.int64)
+    per = bytes_per_call(lambda: over_indices(idx)) / PROBE + 8 * n_tasks + 16 * n_outputs
+    check_fits(n_resamples, per, field="resamples")
 
 
 @dataclass(frozen=True)

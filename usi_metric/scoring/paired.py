@@ -57,6 +57,7 @@ from usi_metric.aggregation.bootstrap import (
 )
 from usi_metric.errors import UsiError
 from usi_metric.io import SessionSet, SurveySet
+from usi_metric.runtime.memory import check_fits
 from usi_metric.scoring.difficulty import Difficulty
 from usi_metric.scoring.explain import sim_tasks, yardstick
 from usi_metric.scoring.intervals import (
@@ -70,6 +71,11 @@ from usi_metric.scoring.intervals import (
 from usi_metric.scoring.leaderboard import score_simulator
 
 DEFAULT_PERMUTATIONS = 9999
+# a p-value resolved to 1e-6 says all a release of tasks can: more swaps only take longer
+# (minutes per 10^7) while the null distribution grows in memory
+MAX_PERMUTATIONS = 10**6
+# bytes each permutation keeps: its 7 null cells, their concatenated copy, two comparisons
+BYTES_PER_PERMUTATION = 2 * 8 * 7 + 2 * 7
 TEST_NAME = "paired permutation test over tasks (A and B swapped per task), two-sided"
 INTERVAL_NAME = ("the permutation test inverted (every shift of A - B it does not reject), so "
                  "it excludes 0 exactly when p < 1 - confidence")
@@ -273,6 +279,10 @@ def compare_simulators(sim_a: SessionSet, sim_b: SessionSet, humans: SessionSet,
     if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 1:
         raise UsiError(f"must be a whole number >= 1, got {permutations!r}",
                        field="permutations")
+    if permutations > MAX_PERMUTATIONS:
+        raise UsiError(f"at most {MAX_PERMUTATIONS} (a p-value resolved to 1e-6; more only "
+                       f"take longer), got {permutations}", field="permutations")
+    check_fits(permutations, BYTES_PER_PERMUTATION, field="permutations")
     tasks = task_keys(humans)
     n = len(tasks)
     row_a = score_simulator(sim_a, humans, difficulty, survey_a)
