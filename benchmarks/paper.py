@@ -42,17 +42,18 @@ def _no_feature_cache() -> Any:
         ref._FeatureCache.get = cached  # type: ignore[method-assign]
 
 
-def score(data_dir: str | Path, refeaturize: bool = True) -> tuple[float, Board]:
-    """(seconds, ``{row name: {cell: (mean, std) | None}}``) of the reference's leaderboard
-    (difficulty pooled over the release's simulators, as ``usi leaderboard``)."""
-    t0 = time.perf_counter()
+def score(data_dir: str | Path, refeaturize: bool = True) -> tuple[float, float, Board]:
+    """(wall seconds, CPU seconds of this process, ``{row name: {cell: (mean, std) |
+    None}}``) of the reference's leaderboard (difficulty pooled over the release's
+    simulators, as ``usi leaderboard --difficulty self``)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     if refeaturize:
         with _no_feature_cache():
             rows = ref.score_release(data_dir)
     else:
         rows = ref.score_release(data_dir)
-    seconds = time.perf_counter() - t0
-    return seconds, {r["name"]: {c: r[c] for c in CELLS} for r in rows}
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return seconds, cpu, {r["name"]: {c: r[c] for c in CELLS} for r in rows}
 
 
 def ours_board(rows: list[dict[str, Any]]) -> Board:

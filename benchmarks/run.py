@@ -85,9 +85,10 @@ def _workers(value: str | None) -> Any:
         yield
 
 
-def run_ours(data_dir: Path, workers: str | None) -> tuple[float, list[dict[str, Any]], int]:
-    """Time ``usi leaderboard --format json`` in this process, cold; return (s, rows, the
-    number of processes it chose for the files)."""
+def run_ours(data_dir: Path, workers: str | None) -> tuple[float, float, list[dict[str, Any]],
+                                                          int]:
+    """Time ``usi leaderboard --difficulty self --format json`` in this process, cold; return
+    (wall s, CPU s of this process, rows, the number of processes it chose for the files)."""
     _cold()
     out = io.StringIO()
     chosen = [1]
@@ -98,13 +99,14 @@ def run_ours(data_dir: Path, workers: str | None) -> tuple[float, list[dict[str,
         return chosen[0]
 
     with _workers(workers), mock.patch.object(release_module, "workers_for", spy):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(out):
-            code = usi_main(["leaderboard", "--data-dir", str(data_dir), "--format", "json"])
-        seconds = time.perf_counter() - t0
+            code = usi_main(["leaderboard", "--data-dir", str(data_dir), "--difficulty", "self",
+                             "--format", "json"])
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if code != 0:
         raise SystemExit(f"usi leaderboard exited with {code}")
-    return seconds, json.loads(out.getvalue())["rows"], chosen[0]
+    return seconds, cpu, json.loads(out.getvalue())["rows"], chosen[0]
 
 
 def breakdown(data_dir: Path) -> dict[str, float]:
@@ -147,21 +149,25 @@ def bench_corpus(name: str, data_dir: Path, repeats: int, once: bool) -> dict[st
     print(f"{name}: usi leaderboard ...", flush=True)
     size = release_bytes(data_dir)
     times: dict[str, list[float]] = {"1": [], "auto": []}
+    cpu_w1: list[float] = []
     rows: list[dict[str, Any]] = []
     chosen: list[int] = []
     for _ in range(repeats):  # interleaved, so a busy moment of the machine hits both
         for mode in times:
-            s, rows, n = run_ours(data_dir, None if mode == "auto" else mode)
+            s, cpu, rows, n = run_ours(data_dir, None if mode == "auto" else mode)
             times[mode].append(s)
             if mode == "auto":
                 chosen.append(n)
+            else:
+                cpu_w1.append(cpu)
     auto = "/".join(str(n) for n in chosen)
     ours = paper.ours_board(rows)
     print(f"{name}: the paper's scorer (featurizes again for every comparison) ...",
           flush=True)
-    ref_s, theirs = paper.score(data_dir, refeaturize=True)
+    ref_s, ref_cpu, theirs = paper.score(data_dir, refeaturize=True)
     n_cells, worst = paper.compare(ours, theirs, TOLERANCE)
     out = {"name": name, "bytes": size, "auto_workers": auto, "ref_s": ref_s,
+           "ref_cpu_s": ref_cpu, "w1_cpu_s": min(cpu_w1),
            "w1_s": min(times["1"]), "w1_median_s": statistics.median(times["1"]),
            "auto_s": min(times["auto"]), "auto_median_s": statistics.median(times["auto"]),
            "cells": n_cells, "max_abs_diff": worst, "rows": len(ours),
@@ -169,13 +175,15 @@ def bench_corpus(name: str, data_dir: Path, repeats: int, once: bool) -> dict[st
     if once:
         print(f"{name}: the reference as written (featurizes each session once) ...",
               flush=True)
-        once_s, once_board = paper.score(data_dir, refeaturize=False)
+        once_s, _, once_board = paper.score(data_dir, refeaturize=False)
         paper.compare(ours, once_board, TOLERANCE)
         out["ref_once_s"] = once_s
     out["ratio_w1"] = ref_s / out["w1_s"]
     out["ratio_auto"] = ref_s / out["auto_s"]
-    print(f"  {out['ratio_auto']:.1f}x (automatic, {auto} process(es)), "
-          f"{out['ratio_w1']:.1f}x (one process); {n_cells} cells agree (largest "
+    out["ratio_w1_cpu"] = ref_cpu / out["w1_cpu_s"]
+    print(f"  one worker: {out['ratio_w1_cpu']:.1f}x in CPU time ({ref_cpu:.2f} s vs "
+          f"{out['w1_cpu_s']:.2f} s); all cores: {out['ratio_auto']:.1f}x in wall time "
+          f"({auto} process(es)); {n_cells} cells agree (largest "
           f"difference {worst:.1e})", flush=True)
     return out
 
@@ -272,15 +280,17 @@ def summary(corpora: list[dict[str, Any]]) -> list[str]:
     lines = [
         "### `usi leaderboard` against the paper's scorer (31 simulators x 3 runs, SYNTHETIC)",
         "",
-        "| corpus | sessions | repeated user turns | paper's scorer | `usi leaderboard`, "
-        "1 process | automatic (processes) | speed-up, 1 process | speed-up, automatic |",
+        "| corpus | sessions | repeated user turns | paper's scorer CPU (wall) | "
+        "`usi leaderboard`, 1 process CPU (wall) | automatic wall (processes) | "
+        "speed-up, 1 process, CPU | speed-up, automatic, wall |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for c in corpora:
         lines.append(
             f"| {c['name']} | {c['sessions']:,} | {100 * c['repeat_share']:.1f}% | "
-            f"{c['ref_s']:.2f} s | {c['w1_s']:.2f} s | {c['auto_s']:.2f} s "
-            f"({c['auto_workers']}) | **{c['ratio_w1']:.1f}x** | **{c['ratio_auto']:.1f}x** |")
+            f"{c['ref_cpu_s']:.2f} s ({c['ref_s']:.2f} s) | {c['w1_cpu_s']:.2f} s "
+            f"({c['w1_s']:.2f} s) | {c['auto_s']:.2f} s ({c['auto_workers']}) | "
+            f"**{c['ratio_w1_cpu']:.1f}x** | **{c['ratio_auto']:.1f}x** |")
     lines += ["", "Best of the interleaved runs (medians: " + "; ".join(
         f"{c['name']} {c['w1_median_s']:.2f} s / {c['auto_median_s']:.2f} s"
         for c in corpora) + "). The paper's scorer is `tests/paper_reference.py` (plain "
@@ -353,9 +363,12 @@ def goals(corpora: list[dict[str, Any]], scale: list[dict[str, Any]],
     big = scale[-1]
     peak_gb = (big["peak_rss_mb"] + big["worker_peak_rss_mb"]) / 1000
     per = [s["seconds"] / s["sessions"] for s in scale]
-    checks = [(real["ratio_auto"] >= 10,
-               f">= 10x the paper's scorer on text that never repeats: {real['ratio_auto']:.1f}x "
-               f"({real['ratio_w1']:.1f}x on one process)")]
+    checks = [(real["ratio_w1_cpu"] >= 10,
+               f"one worker >= 10x the paper's scorer in CPU time on text that never repeats: "
+               f"{real['ratio_w1_cpu']:.1f}x"),
+              (real["ratio_auto"] >= 10,
+               f"all cores >= 10x the paper's scorer in wall time on text that never repeats: "
+               f"{real['ratio_auto']:.1f}x")]
     for c in corpora:
         checks.append((c["auto_s"] <= c["w1_median_s"],
                        f"automatic processes ({c['auto_workers']}) never slower than one "

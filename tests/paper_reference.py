@@ -136,9 +136,10 @@ def conversation_features(conversation: list[dict], source: str) -> dict[str, fl
         for i in range(len(ws) - 2):
             trigrams[tuple(ws[i:i + 3])] += 1
     pushback = hits("PUSHBACK")
-    clarify = [c and not p for c, p in zip(hits("CLARIFY"), pushback, strict=True)]
+    clarify_hits = hits("CLARIFY")
+    clarify = [c and not p for c, p in zip(clarify_hits, pushback, strict=True)]
     infoq = [q and not p and not c
-             for q, p, c in zip(hits("INFOQ"), pushback, hits("CLARIFY"), strict=True)]
+             for q, p, c in zip(hits("INFOQ"), pushback, clarify_hits, strict=True)]
     mean_w = float(np.mean(words))
     total_w = sum(words)
     return {

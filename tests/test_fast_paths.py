@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -82,12 +84,11 @@ def test_a_turn_is_the_same_cold_warm_and_after_the_memos_are_emptied(turns: lis
 
 def test_a_full_memo_is_emptied_and_results_stay_the_same(monkeypatch) -> None:
     monkeypatch.setattr(extract, "_CACHE_SIZE", 3)
-    monkeypatch.setattr(extract, "_RUNS_MAX", 5)
     extract.clear_memos()
     conv = [{"role": "user", "content": f"please move order #W{n}00000 thanks"}
             for n in range(10)]
     first = extract.featurize(conv, "llm")
-    assert len(extract._TURNS) <= 3 and len(extract._RUNS) <= 5
+    assert len(extract._TURNS) <= 3
     assert extract.featurize(conv, "llm") == first
     # by hand: "please", "w000000" and "thanks" are runs of 6+ of [a-z0-9] (ID), "order" is 5
     assert first is not None and first["id_density"] == 3.0 and first["politeness_rate"] == 1.0
@@ -125,3 +126,103 @@ def test_the_surrogate_prefilter_flags_exactly_the_lone_ones(strings: list[str])
     text = json.dumps({"airline_1": {"conversation": strings}})  # escapes as the files do
     parsed = json.loads(text)["airline_1"]["conversation"]  # an escaped pair is one char
     assert may_hold_lone_surrogate(text) == any(has_lone_surrogate(s) for s in parsed)
+
+
+# ----------------------------------------------------------------------------- one turn
+#
+# The turn's fast path (runs by a byte translation for text whose word characters are all
+# ASCII, the anchor table looked up by one set intersection, the ID count from the runs'
+# lengths, the trigram shortcut) against the plain patterns applied as docs/features.md says.
+
+NON_ASCII_NON_WORD = ["\u2014", "\u2013", "\u2019", "\u201c", "\xa0", "\u2026", "\u20ac", "\xbf",
+                      "\u00d7"]
+NON_ASCII_WORD = ["é", "٣", "İ", "\u212a", "ß", "\xb2", "\xaa", "\u00c9", "ﬁ"]
+TURN_GLUE = GLUE + NON_ASCII_NON_WORD + ["#", "@", ".", "_", "12345", "9", " w1234567 ",
+                                         "A@B.CO", "THANKS ", "\t"]
+
+
+def plain_turn(text: str) -> tuple:
+    """``_TURN_FIELDS`` of one turn with the plain patterns (docs/features.md)."""
+    low = text.lower()
+    words = low.split()
+    trigrams = Counter(zip(words, words[1:], words[2:], strict=False))
+    hit = {n: LEXICONS[n].search(low) is not None for n in (
+        "POLITE", "ID_CONFUSE", "UNCERTAIN", "CERTAIN", "PUSHBACK", "CLARIFY", "INFOQ",
+        "EMOTION", "ACCUSE", "PIVOT")}
+    pushback = hit["PUSHBACK"]
+    clarify = not pushback and hit["CLARIFY"]
+    infoq = not pushback and not clarify and hit["INFOQ"]
+    return (len(words), words, max(trigrams.values(), default=0), hit["POLITE"],
+            LEXICONS["DASH"].search(text) is not None,
+            LEXICONS["ACK"].match(low.strip()) is not None, hit["ID_CONFUSE"],
+            len(LEXICONS["ID"].findall(low)), hit["UNCERTAIN"], hit["CERTAIN"], pushback,
+            clarify, infoq, hit["EMOTION"], hit["ACCUSE"], hit["PIVOT"])
+
+
+def adversarial_turns() -> st.SearchStrategy[str]:
+    words = st.sampled_from(LEXICON_WORDS + ID_BITS + NON_ASCII_WORD + ["I'M", "Don't"])
+    return st.lists(st.tuples(words, st.sampled_from(TURN_GLUE)), max_size=14).map(
+        lambda parts: "".join(w + g for w, g in parts))
+
+
+@st.composite
+def realistic_turns(draw: Any) -> str:
+    """A user turn of the test suite's release generator (word banks, ids, unicode)."""
+    import random
+
+    import release_gen as gen
+
+    t = gen._Text(random.Random(draw(st.integers(0, 2**32))))
+    return gen._user_turn(t, draw(st.sampled_from(gen.TURN_KINDS)))
+
+
+@SETTINGS
+@given(st.one_of(adversarial_turns(), realistic_turns(), st.text(max_size=30),
+                 st.text(alphabet=st.sampled_from(list("ab1_ @.#") + NON_ASCII_WORD
+                                                  + NON_ASCII_NON_WORD), max_size=30)))
+def test_a_turn_is_the_plain_patterns_turn(text: str) -> None:
+    assert extract._compute_turn(text) == plain_turn(text)
+
+
+@SETTINGS
+@given(adversarial_turns())
+def test_the_ascii_id_count_is_the_plain_count(text: str) -> None:
+    low = text.lower()
+    if extract._UNLISTED(low) is not None:
+        return  # a non-ASCII word character: the regex path (checked above)
+    raw = low.encode("ascii", "replace")
+    runs = raw.translate(extract._NON_WORD_TO_SPACE).split()
+    assert [r.decode() for r in runs] == word_runs(low)
+    assert fastmatch.ascii_id_count(low, raw, runs) == len(LEXICONS["ID"].findall(low))
+    assert fastmatch.id_count_scan(low) == len(LEXICONS["ID"].findall(low))
+    index = extract._INDEX
+    assert index.bytes_bits(set(runs)) == index.set_bits(text_words(low)) == \
+        index.possible_bits(text_words(low))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from("abcd"), max_size=14))
+def test_the_largest_trigram_count_is_counters(words: list[str]) -> None:
+    counts = Counter(zip(words, words[1:], words[2:], strict=False))
+    assert extract._max_trigram_count(words) == max(counts.values(), default=0)
+
+
+# ----------------------------------------------------------------------------- survey batch
+
+ANSWER_CHOICES = [None, "no answer", "", 3, {"answer": None}] + [
+    t for scale in SURVEY_SCALES.values() for t in scale] + [
+    {"answer": t} for t in ("Yes", "About right", "Medium")]
+surveys = st.dictionaries(st.sampled_from(SURVEY_FIELDS + ("extra",)),
+                          st.sampled_from(ANSWER_CHOICES), max_size=9)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(surveys, surveys), max_size=30), st.integers(0, 2**32 - 1))
+def test_the_batch_agreement_is_the_entry_by_entry_agreement(pairs, seed: int) -> None:
+    from usi_metric.aggregation.eval_agree import agreement, agreements
+
+    ours, one_by_one = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = agreements([h for h, _ in pairs], [j for _, j in pairs], ours)
+    want = [agreement(h, j, one_by_one) for h, j in pairs]
+    assert got == want  # float for float, None for None
+    assert ours.random() == one_by_one.random()  # the same draws were taken

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -127,3 +127,109 @@ def agreement(
     if not diffs:
         return None
     return (1.0 - numpy_sum(diffs) / len(diffs)) * 100.0  # numpy.mean, bit for bit
+
+
+# ----------------------------------------------------------------------------- by batch
+#
+# ``agreements`` is ``agreement`` over many entries at once, in numpy: the answers become
+# an (entries x fields) table of normalised values (NaN: no valid answer); the draws fill
+# the cells where the human answered validly and the judge did not, in row-major order
+# (entry by entry, fields in order: the order of ``agreement`` called entry by entry), by
+# one ``Generator.integers`` call with the fields' option counts as upper bounds, which
+# draws the same numbers from the same stream as one call per cell (checked once per
+# process on a fixed stream; if a numpy ever differs, the draws are made one by one).
+
+_FIELD_TABLES = tuple(_NORMALISED[f] for f in SURVEY_FIELDS)
+_OPTIONS = np.array([len(_DISTINCT[f]) for f in SURVEY_FIELDS], dtype=np.int64)
+_FILLS = np.zeros((len(SURVEY_FIELDS), int(_OPTIONS.max())))
+for _i, _f in enumerate(SURVEY_FIELDS):
+    _FILLS[_i, :len(_DISTINCT[_f])] = [_norm(_f, v) for v in _DISTINCT[_f]]
+_NAN = float("nan")
+_ONE_CALL_DRAWS: list[bool] = []  # [the one-call draw equals the draws one by one]
+
+
+_FIELD_PAIRS = tuple(zip(SURVEY_FIELDS, _FIELD_TABLES, strict=True))
+
+
+def _values(answers: Mapping[str, Any]) -> list[float]:
+    get = answers.get
+    try:  # answers as text or null (how the readers keep them): one look-up per field
+        out = [table.get(get(field), _NAN) for field, table in _FIELD_PAIRS]
+    except TypeError:  # an unhashable answer, say ``{"answer": text}``: one by one below
+        pass
+    else:
+        if _NAN not in out or all(type(v) is str or v is None for v in map(get, SURVEY_FIELDS)):
+            return out
+    out = []
+    for field, table in zip(SURVEY_FIELDS, _FIELD_TABLES, strict=True):
+        value = answers.get(field)
+        if type(value) is not str:
+            value = answer_text(value)
+        x = table.get(value) if isinstance(value, str) else None
+        out.append(_NAN if x is None else x)
+    return out
+
+
+def _one_call_draws_match() -> bool:
+    if not _ONE_CALL_DRAWS:
+        highs = np.resize(_OPTIONS, 64)
+        a, b = np.random.default_rng(7), np.random.default_rng(7)
+        one = a.integers(0, highs, dtype=np.int64).tolist()
+        each = [int(b.integers(0, int(h), dtype=np.int64)) for h in highs]
+        _ONE_CALL_DRAWS.append(one == each and a.random() == b.random())
+    return _ONE_CALL_DRAWS[0]
+
+
+def draw_indices(highs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``[rng.integers(0, h, dtype=int64) for h in highs]``: the same draws, in one call.
+
+    >>> a, b = np.random.default_rng(42), np.random.default_rng(42)
+    >>> draw_indices(np.array([2, 5, 3]), a).tolist() == [
+    ...     int(b.integers(0, h, dtype=np.int64)) for h in (2, 5, 3)]
+    True
+    """
+    if _one_call_draws_match():
+        return rng.integers(0, highs, dtype=np.int64)
+    return np.array([int(rng.integers(0, int(h), dtype=np.int64)) for h in highs],
+                    dtype=np.int64)
+
+
+def agreements(humans: Sequence[Mapping[str, Any]], judges: Sequence[Mapping[str, Any]],
+               rng: np.random.Generator) -> list[float | None]:
+    """``[agreement(h, j, rng) for h, j in zip(humans, judges)]``: the same values and the
+    same draws from ``rng``, in the same order, computed for the whole batch at once.
+
+    >>> a, b = np.random.default_rng(42), np.random.default_rng(42)
+    >>> hs = [{"human_like": "Yes", "reuse": "No"}, {}, {"efficiency": "About right"}]
+    >>> js = [{"human_like": "Partially"}, {"reuse": "Yes"}, {"efficiency": "meh"}]
+    >>> agreements(hs, js, a) == [agreement(h, j, b) for h, j in zip(hs, js)]
+    True
+    """
+    n = len(humans)
+    if len(judges) != n:
+        raise ValueError(f"{n} human answers but {len(judges)} judge answers")
+    if n == 0:
+        return []
+    width = len(SURVEY_FIELDS)
+    h = np.array([_values(x) for x in humans], dtype=float).reshape(n, width)
+    j = np.array([_values(x) for x in judges], dtype=float).reshape(n, width)
+    valid = ~np.isnan(h)
+    rows, cols = np.nonzero(valid & np.isnan(j))  # row-major: the order of the draws
+    if len(rows):
+        j[rows, cols] = _FILLS[cols, draw_indices(_OPTIONS[cols], rng)]
+    d = np.where(valid, np.abs(h - j), 0.0)
+    # numpy.mean's additions (numpy_sum): fewer than 8 values left to right (the zeros of
+    # unanswered fields add nothing), all 8 as pairs of pairs
+    left = d[:, 0].copy()
+    for c in range(1, width):
+        left += d[:, c]
+    total = left
+    if width == 8:
+        pairs = ((d[:, 0] + d[:, 1]) + (d[:, 2] + d[:, 3])) + (
+            (d[:, 4] + d[:, 5]) + (d[:, 6] + d[:, 7]))
+        total = np.where(valid.all(axis=1), pairs, left)
+    counts = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = (1.0 - total / counts) * 100.0
+    return [None if k == 0 else float(v) for k, v in zip(counts.tolist(), values.tolist(),
+                                                         strict=True)]

@@ -2,7 +2,8 @@
 
 The edge also answers for the surroundings: Ctrl-C exits 130 with "usi: interrupted"; a
 closed stdout pipe (``usi gap ... | head -1``) exits 0 quietly, as ``head`` users expect; a
-full disk under stdout (``> /dev/full``) is one line and exit 2.
+full disk under stdout (``> /dev/full``) is one line and exit 2; a closed or full stderr
+costs the warnings only (``runtime.streams``).
 
 >>> main(["difficulty", "--data-dir", "/nonexistent", "-o", "/tmp/x.json"])
 2
@@ -21,6 +22,7 @@ from usi_metric import __version__
 from usi_metric.cli import compare, convert, core, dataset, hub, reference, report, survey
 from usi_metric.errors import UsiError
 from usi_metric.runtime.output import describe_os_error, silence_stdout
+from usi_metric.runtime.streams import guarded_stderr, reopen_closed_descriptors
 
 # Each command module has ``register(subparsers)``; the parser's ``func`` returns an exit code.
 COMMAND_MODULES = [core, compare, convert, hub, dataset, report, survey, reference]
@@ -56,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usi`` console script; returns the exit code."""
+    reopen_closed_descriptors()  # `2>&-`: no file opened later takes descriptor 2
+    with guarded_stderr():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if sys.stdout is None:  # started with stdout closed (`usi ... >&-`): nobody reads it,

@@ -143,6 +143,15 @@ def text_words(text: str) -> set[str]:
     return set(_WORD.findall(text))
 
 
+# Words too common in text to file a word set under (a heuristic: only speed depends on it).
+_COMMON = frozenset("""
+a about all am an and are as at be but by can could did do does for from get go had has
+have how i if in is it its just let like me more my no not now of on one or our s so some
+than that the them then there they this to up was we what when where who why will
+with would you your
+""".split())
+
+
 class AnchorIndex:
     """The anchors of several patterns in one table: which patterns may match a text, from
     one look-up per word of the text (instead of a ``may_match`` call per pattern).
@@ -163,20 +172,34 @@ class AnchorIndex:
         self.names = tuple(anchors)
         self.bits = {name: 1 << i for i, name in enumerate(self.names)}
         self.always = 0
-        sure: dict[str, int] = {}  # word -> bits of the names whose word set is the word
-        more: dict[str, list[tuple[int, frozenset[str]]]] = {}  # word -> (bit, word set)
+        found: list[tuple[int, frozenset[str]]] = []
         for name, a in anchors.items():
             bit = self.bits[name]
             if a is None:
                 self.always |= bit
-            for key, sets in (a or {}).items():
-                for needed in sets:
-                    if needed == {key}:
-                        sure[key] = sure.get(key, 0) | bit
-                    else:
-                        more.setdefault(key, []).append((bit, needed))
+            found += [(bit, needed) for sets in (a or {}).values() for needed in sets]
+        # A word set of several words is filed under its longest word that is not one of
+        # the most common English words (the rarest in text, mostly), so few sets are
+        # checked per text; any of its words would give the same answer.
+        sure: dict[str, int] = {}  # word -> bits of the names whose word set is the word
+        more: dict[str, list[tuple[int, frozenset[str]]]] = {}  # word -> (bit, word set)
+        for bit, needed in found:
+            if len(needed) == 1:
+                (key,) = needed
+                sure[key] = sure.get(key, 0) | bit
+            else:
+                key = max(needed, key=lambda w: (w not in _COMMON, len(w), w))
+                if (bit, needed) not in more.setdefault(key, []):
+                    more[key].append((bit, needed))
         self._table = {key: (sure.get(key, 0), tuple(more.get(key, ())))
                        for key in sorted(set(sure) | set(more))}
+        self._keys = frozenset(self._table)
+        # the same table for texts given as ASCII bytes (words of other texts never match)
+        self._btable = {
+            key.encode("utf-8"): (bits, tuple((bit, frozenset(w.encode("utf-8") for w in needed))
+                                              for bit, needed in pairs))
+            for key, (bits, pairs) in self._table.items()}
+        self._bkeys = frozenset(self._btable)
 
     def entry(self, word: str) -> tuple[int, tuple[tuple[int, frozenset[str]], ...]]:
         """``(bits, pairs)`` of one word: ``(0, ())`` for a word no anchor holds."""
@@ -187,6 +210,41 @@ class AnchorIndex:
                words: Set[str]) -> int:
         """``bits`` with the bit of every pending pair whose word set is all in ``words``."""
         for pairs in pending:
+            for bit, needed in pairs:
+                if not bits & bit and needed <= words:
+                    bits |= bit
+        return bits
+
+    def set_bits(self, words: Set[str]) -> int:
+        """``possible_bits`` of a set of words: the table's words in it found by one set
+        intersection (no loop over the text's words).
+
+        >>> idx = AnchorIndex({"A": Anchors(thank=[frozenset({"thank", "you"})])})
+        >>> idx.set_bits({"thank", "me"}), idx.set_bits({"thank", "you"})
+        (0, 1)
+        """
+        bits = self.always
+        table = self._table
+        for word in self._keys.intersection(words):
+            sure, pairs = table[word]
+            bits |= sure
+            for bit, needed in pairs:
+                if not bits & bit and needed <= words:
+                    bits |= bit
+        return bits
+
+    def bytes_bits(self, words: Set[bytes]) -> int:
+        """``set_bits`` of the words of an ASCII text given as bytes (UTF-8 of the words).
+
+        >>> idx = AnchorIndex({"A": Anchors(thank=[frozenset({"thank", "you"})])})
+        >>> idx.bytes_bits({b"thank", b"me"}), idx.bytes_bits({b"thank", b"you"})
+        (0, 1)
+        """
+        bits = self.always
+        table = self._btable
+        for word in self._bkeys.intersection(words):
+            sure, pairs = table[word]
+            bits |= sure
             for bit, needed in pairs:
                 if not bits & bit and needed <= words:
                     bits |= bit

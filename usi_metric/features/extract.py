@@ -25,6 +25,7 @@ with identical results.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -33,7 +34,7 @@ import numpy as np
 
 from usi_metric.aggregation.numpy_order import numpy_sum
 from usi_metric.features import fastmatch
-from usi_metric.features.anchors import AnchorIndex, anchor_words, word_runs
+from usi_metric.features.anchors import AnchorIndex, anchor_words
 from usi_metric.features.lexicons import LEXICONS
 from usi_metric.features.names import COLUMNS
 
@@ -46,7 +47,7 @@ _REPEAT_LIMIT = 10
 _SHORT_WORDS = 3
 
 _P = LEXICONS
-_ACK = _P["ACK"]
+_ACK = _P["ACK"].match
 # Searches that cannot match (none of the lexicon's anchor words in the turn) are skipped.
 _ANCHORS = {name: anchor_words(_P[name]) for name in (
     "POLITE", "EMOTION", "UNCERTAIN", "CERTAIN", "CLARIFY", "INFOQ", "ACCUSE", "PIVOT",
@@ -133,44 +134,52 @@ def user_texts(conversation: Iterable[Mapping[str, Any]], source: str) -> tuple[
     return texts, n
 
 
-# (name, pattern) of the lexicons searched in every turn, in the _compute_turn order
-_PLAIN_SEARCHES = tuple((n, _P[n]) for n in (
-    "POLITE", "ID_CONFUSE", "UNCERTAIN", "CERTAIN", "EMOTION", "ACCUSE", "PIVOT"))
 # Every anchored search of a turn in one table: one look-up of the turn's words says which
 # lexicons may match ("PUSHBACK_REST": PUSHBACK without its slow alternative).
 _PUSHBACK_REST = "PUSHBACK_REST"
 _INDEX = AnchorIndex({**_ANCHORS, _PUSHBACK_REST: fastmatch.PUSHBACK_REST_ANCHORS})
-_PLAIN_BITS = tuple((_INDEX.bits[name], pattern.search) for name, pattern in _PLAIN_SEARCHES)
+_B_POLITE, _POLITE = _INDEX.bits["POLITE"], _P["POLITE"].search
+_B_ID_CONFUSE, _ID_CONFUSE = _INDEX.bits["ID_CONFUSE"], _P["ID_CONFUSE"].search
+_B_UNCERTAIN, _UNCERTAIN = _INDEX.bits["UNCERTAIN"], _P["UNCERTAIN"].search
+_B_CERTAIN, _CERTAIN = _INDEX.bits["CERTAIN"], _P["CERTAIN"].search
+_B_EMOTION, _EMOTION = _INDEX.bits["EMOTION"], _P["EMOTION"].search
+_B_ACCUSE, _ACCUSE = _INDEX.bits["ACCUSE"], _P["ACCUSE"].search
+_B_PIVOT, _PIVOT = _INDEX.bits["PIVOT"], _P["PIVOT"].search
 _B_PUSHBACK_REST = _INDEX.bits[_PUSHBACK_REST]
 _B_CLARIFY, _CLARIFY = _INDEX.bits["CLARIFY"], _P["CLARIFY"].search
 _B_INFOQ, _INFOQ = _INDEX.bits["INFOQ"], _P["INFOQ"].search
-
-# What one run of word characters contributes to its turn, remembered per run (most runs
-# are ordinary words seen many times): its anchor entry (``AnchorIndex.entry``) and its ID
-# count (``fastmatch.run_id_count``). A bounded table, emptied when full.
-_RUNS: dict[str, tuple[int, tuple[Any, ...], int]] = {}
-_RUNS_MAX = 1 << 16
-
-
-_RUN_TEXT_MAX = 64  # longer runs (ids, crafted text) are not kept
-
-
-def _run_info(run: str) -> tuple[int, tuple[Any, ...], int]:
-    bits, pairs = _INDEX.entry(run)
-    info = (bits, pairs, fastmatch.run_id_count(run))
-    if len(run) <= _RUN_TEXT_MAX:
-        if len(_RUNS) >= _RUNS_MAX:
-            _RUNS.clear()
-        _RUNS[run] = info
-    return info
+_WORD_RUN = re.compile(r"\w+").findall  # the runs of word characters (anchors.word_runs)
+_id_count = fastmatch.id_count_scan
+_ascii_id_count = fastmatch.ascii_id_count
+# Non-ASCII characters that are not word characters (punctuation, dashes, quotes,
+# currency signs): a text with no other non-ASCII character has the runs of word characters
+# and the ID count of its ASCII form with '?' (also a non-word character) for each of them.
+_NON_WORD_LISTED = "".join(
+    c for c in map(chr, [*range(0x80, 0x100), *range(0x2000, 0x2070), *range(0x20A0, 0x20D0)])
+    if re.fullmatch(r"\w", c) is None)
+_UNLISTED = re.compile("[^\x00-\x7f" + re.escape(_NON_WORD_LISTED) + "]").search
+_NON_WORD_TO_SPACE = fastmatch.NON_WORD_TO_SPACE
 
 
-def _max_trigram_count(words: tuple[str, ...]) -> int:
-    if len(set(words)) == len(words):
-        return 1 if len(words) >= 3 else 0  # distinct words: distinct trigrams
+def _max_trigram_count(words: list[str]) -> int:
+    """The largest number of times one word trigram occurs in the words (0: none).
+
+    A trigram at two positions i < j fills at least three positions beyond its first
+    occurrence's distinct ones with repeated words (j >= i+3: positions j..j+2; j = i+2:
+    a b a b a; j = i+1: a a a a), so with fewer than 3 repeated words every trigram is
+    distinct.
+
+    >>> _max_trigram_count("a b a b a".split()), _max_trigram_count("a b c a b".split())
+    (2, 1)
+    """
+    n = len(words)
+    if n < 3:
+        return 0
+    if n - len(set(words)) < 3:
+        return 1
     trigrams = list(zip(words, words[1:], words[2:], strict=False))
     if len(set(trigrams)) == len(trigrams):
-        return 1 if trigrams else 0
+        return 1
     return max(Counter(trigrams).values())
 
 
@@ -184,36 +193,40 @@ def _compute_turn(text: str) -> tuple[Any, ...]:
     """One user turn's contribution, ``_TURN_FIELDS`` in order (lexicons and trigram words on
     the lowered text, the dash on the text itself; lowering never changes the word count).
 
-    One pass over the turn's runs of word characters gathers which anchored lexicons may
-    match (``AnchorIndex``: a lexicon no run makes possible is not searched) and the ID
-    count (the sum over runs, ``fastmatch.id_count``)."""
+    The set of the turn's runs of word characters says, by one intersection with the anchor
+    table (``AnchorIndex.bytes_bits`` / ``set_bits``), which anchored lexicons may match: a
+    lexicon no run makes possible is not searched (most turns match few lexicons). When
+    every word character of the turn is ASCII (``_UNLISTED``), the runs come from one byte
+    translation and the ID count from their lengths (``fastmatch.ascii_id_count``); else
+    from regex scans (``fastmatch.id_count_scan``)."""
     low = text.lower()
     words = low.split()
-    runs = word_runs(low)
-    bits = _INDEX.always
-    ids = 0
-    pending = []
-    info_of = _RUNS.get
-    for run in runs:
-        info = info_of(run)
-        if info is None:
-            info = _run_info(run)
-        bits |= info[0]
-        ids += info[2]
-        if info[1]:
-            pending.append(info[1])
-    if pending:
-        bits = _INDEX.settle(bits, pending, set(runs))
-    if not fastmatch.id_count_by_runs(low):
-        ids = fastmatch.id_count(low)
-    polite, id_confuse, uncertain, certain, emotion, accuse, pivot = [
-        bits & bit != 0 and search(low) is not None for bit, search in _PLAIN_BITS]
+    if low.isascii():
+        raw = low.encode("ascii")
+    elif _UNLISTED(low) is None:  # every non-ASCII character is a listed non-word one
+        raw = low.encode("ascii", "replace")
+    else:
+        raw = None
+    if raw is not None:  # the runs of word characters by one byte translation (no regex)
+        runs = raw.translate(_NON_WORD_TO_SPACE).split()
+        bits = _INDEX.bytes_bits(set(runs))
+        ids = _ascii_id_count(low, raw, runs)
+    else:
+        bits = _INDEX.set_bits(set(_WORD_RUN(low)))
+        ids = _id_count(low)
+    polite = bits & _B_POLITE != 0 and _POLITE(low) is not None
+    id_confuse = bits & _B_ID_CONFUSE != 0 and _ID_CONFUSE(low) is not None
+    uncertain = bits & _B_UNCERTAIN != 0 and _UNCERTAIN(low) is not None
+    certain = bits & _B_CERTAIN != 0 and _CERTAIN(low) is not None
+    emotion = bits & _B_EMOTION != 0 and _EMOTION(low) is not None
+    accuse = bits & _B_ACCUSE != 0 and _ACCUSE(low) is not None
+    pivot = bits & _B_PIVOT != 0 and _PIVOT(low) is not None
     pushback = fastmatch.has_pushback(low, rest_may_match=bits & _B_PUSHBACK_REST != 0)
     clarify = not pushback and bits & _B_CLARIFY != 0 and _CLARIFY(low) is not None
     infoq = (not pushback and not clarify and bits & _B_INFOQ != 0
              and _INFOQ(low) is not None)
     return (len(words), words, _max_trigram_count(words), polite, _has_dash(text),
-            _ACK.match(low.strip()) is not None, id_confuse, ids,
+            _ACK(low.strip()) is not None, id_confuse, ids,
             uncertain, certain, pushback, clarify, infoq, emotion, accuse, pivot)
 
 
@@ -223,23 +236,12 @@ def _has_dash(text: str) -> bool:
     return _P["DASH"].search(text) is not None
 
 
-def _remembered_turn(text: str) -> tuple[Any, ...]:
-    """``_compute_turn(text)``, kept in the memo (``_TURNS``) when the text is not long."""
-    turn = _compute_turn(text)
-    if len(text) <= _CACHE_TEXT_MAX:
-        if len(_TURNS) >= _CACHE_SIZE:
-            _TURNS.clear()
-        _TURNS[text] = turn
-    return turn
-
-
 def clear_memos() -> None:
     """Forget every remembered turn and ID count (a cold start, for benchmarks).
 
     >>> clear_memos()
     """
     _TURNS.clear()
-    _RUNS.clear()
 
 
 def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:
@@ -281,39 +283,52 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
     turns = []
     for t in user_texts:
         turn = memo.get(t)
-        turns.append(_remembered_turn(t) if turn is None else turn)
+        if turn is None:
+            turn = _compute_turn(t)
+            if len(t) <= _CACHE_TEXT_MAX:
+                if len(memo) >= _CACHE_SIZE:
+                    memo.clear()
+                memo[t] = turn
+        turns.append(turn)
     n = len(turns)
-    col = dict(zip(_TURN_FIELDS, zip(*turns, strict=True), strict=True))
-    w = col["n_words"]
+    (w, words, max_trigram, polite, dash, ack, id_confuse, ids, uncertain, certain, pushback,
+     clarify, infoq, emotion, accuse, pivot) = zip(*turns, strict=True)
     total = sum(w)
     mean_w = total / n
+    return [  # the order of COLUMNS (checked below the function)
+        sum(polite) / n,
+        sum(1 for x in w if x <= _SHORT_WORDS) / n,
+        sum(dash) / n,
+        sum(ack) / n,
+        0.0 if mean_w == 0 else population_std(w, mean_w) / mean_w,
+        _repeat(words, sum(max_trigram)),
+        1.0 if any(id_confuse) else 0.0,
+        (w[0] + (w[1] if n > 1 else 0)) / total if total != 0 else 0.0,
+        sum(ids) / n,
+        mean_w,
+        float(w[0]),
+        sum(uncertain) / n,
+        sum(certain) / n,
+        sum(pushback) / n,
+        sum(clarify) / n,
+        sum(infoq) / n,
+        sum(emotion) / n,
+        sum(accuse) / n,
+        sum(pivot) / n,
+        float(n_turns),
+    ]
 
-    def share(field: str) -> float:
-        return sum(col[field]) / n
 
-    values = {
-        "politeness_rate": share("polite"),
-        "short_msg_rate": sum(1 for x in w if x <= _SHORT_WORDS) / n,
-        "formality_rate": share("dash"),
-        "ack_only_rate": share("ack"),
-        "verbosity_cv": 0.0 if mean_w == 0 else population_std(w, mean_w) / mean_w,
-        "repeat_rate": _repeat(col["words"], sum(col["max_trigram"])),
-        "id_confuse_rate": 1.0 if any(col["id_confuse"]) else 0.0,
-        "info_frontload": (w[0] + (w[1] if n > 1 else 0)) / total if total != 0 else 0.0,
-        "id_density": share("ids"),
-        "user_words_per_turn": mean_w,
-        "opening_words": float(w[0]),
-        "uncertainty_rate": share("uncertain"),
-        "certainty_rate": share("certain"),
-        "pushback_q_rate": share("pushback"),
-        "clarify_q_rate": share("clarify"),
-        "info_q_rate": share("infoq"),
-        "emotion_rate": share("emotion"),
-        "accusation_rate": share("accuse"),
-        "pivot_rate": share("pivot"),
-        "n_turns": float(n_turns),
-    }
-    return [values[c] for c in COLUMNS]
+_VECTOR_ORDER = (
+    "politeness_rate", "short_msg_rate", "formality_rate", "ack_only_rate", "verbosity_cv",
+    "repeat_rate", "id_confuse_rate", "info_frontload", "id_density", "user_words_per_turn",
+    "opening_words", "uncertainty_rate", "certainty_rate", "pushback_q_rate",
+    "clarify_q_rate", "info_q_rate", "emotion_rate", "accusation_rate", "pivot_rate",
+    "n_turns")
+assert _VECTOR_ORDER == COLUMNS, "_session_vector lists the values in the order of COLUMNS"
+assert _TURN_FIELDS == ("n_words", "words", "max_trigram", "polite", "dash", "ack",
+                        "id_confuse", "ids", "uncertain", "certain", "pushback", "clarify",
+                        "infoq", "emotion", "accuse", "pivot")
 
 
 def vector_or_none(conversation: Iterable[Mapping[str, Any]], source: str) -> list[float] | None:

@@ -130,6 +130,91 @@ def id_count_by_runs(text: str) -> bool:
     return _ID_OK and "@" not in text
 
 
+# A run (maximal ``\w+``) that is all [a-z0-9] and 6+ long, and a run holding a '_' or five
+# digits in a row: each found at run starts only, consuming the whole run (linear time).
+_A1_WHOLE_RUN = re.compile(r"(?<!\w)[a-z0-9]{6,}+(?!\w)")
+_SPECIAL_RUN = re.compile(r"(?<!\w)(?=\w*?(?:_|\d{5}))\w++")
+
+
+def id_count_scan(text: str) -> int:
+    """``id_count(text)`` from two scans of the whole text, without a list of its runs.
+
+    Without '@' the count is the sum of ``run_id_count`` over the runs (see ``id_count``).
+    A run without '_' and five digits in a row counts 1 iff it is all [a-z0-9] and 6+ long:
+    ``_A1_WHOLE_RUN`` finds exactly those runs (and the special ones that are so too); each
+    special run (a '_' or five digits) then counts ``_fast_count(run)`` instead of its
+    ``_A1_WHOLE_RUN`` match. Most turns have no '_' and no five digits: one scan.
+
+    >>> id_count_scan("order #W123456, card gift_card_7, abc123 x_y_12345")
+    4
+    """
+    if not _ID_OK or "@" in text:
+        return id_count(text)
+    n = len(_A1_WHOLE_RUN.findall(text))
+    if "_" in text or _FIVE_DIGITS.search(text) is not None:
+        for run in _SPECIAL_RUN.findall(text):
+            if len(run) >= 5:
+                n += _fast_count(run)
+                if len(run) >= 6 and _A1_RUN.fullmatch(run) is not None:
+                    n -= 1  # already counted by _A1_WHOLE_RUN
+    return n
+
+
+def ascii_id_count(text: str, raw: bytes, runs: list[bytes]) -> int:
+    """``id_count(text)`` of a lowered text whose word characters are all ASCII, given
+    ``raw``, the text as ASCII bytes with each other character replaced by one '?', and
+    the runs of word characters of ``raw`` (in order, repeats and all).
+
+    The count depends only on the sequence of the characters' classes (\\w, \\d, [a-z0-9],
+    '#', '@', '.', '_', the letters of the literals), and a non-word, non-ASCII character
+    is in none of them, as '?' is: ``raw`` has the count of ``text``. Without '@' the count
+    is the sum of ``run_id_count`` over the runs (see ``id_count``). A run of lowered ASCII
+    text is made of [a-z0-9_]. Without '_' it is all [a-z0-9]: A1 takes it whole when it is
+    6+ long; a 5-long one counts (A2) iff it is five digits; a shorter one never counts. So
+    such a run counts 1 iff it is 6+ long or five digits, and a run with '_' counts
+    ``run_id_count``.
+
+    >>> t = "order #w123456, card gift_card_7, zip 12345, abc123 x_y_12345"
+    >>> raw = t.encode()
+    >>> ascii_id_count(t, raw, raw.replace(b",", b" ").replace(b"#", b" ").split())
+    5
+    """
+    if not _ID_OK:
+        return id_count(text)
+    if b"@" in raw:
+        # Every alternative consumes only word characters, '#', '@' and '.', never
+        # whitespace, and whitespace is a non-word character: no match spans two chunks of
+        # ``text.split()``, and each chunk is scanned as if it were the whole text. So the
+        # count is the sum over chunks: the chunks with '@' by the fast pattern, the others
+        # by their runs (all runs, less the runs of the chunks with '@').
+        at = " ".join([chunk for chunk in text.split() if "@" in chunk])
+        at_raw = at.encode("ascii", "replace")
+        return (_runs_sum(raw, runs) + _fast_count(at)
+                - _runs_sum(at_raw, at_raw.translate(NON_WORD_TO_SPACE).split()))
+    return _runs_sum(raw, runs)
+
+
+def _runs_sum(raw: bytes, runs: list[bytes]) -> int:
+    """The sum of ``run_id_count`` over the runs of ``raw`` (see ``ascii_id_count``)."""
+    # runs 6+ long: a space, then six word characters (never overlapping: one per run)
+    n = (b" " + raw.translate(_WORD_TO_X)).count(b" xxxxxx")
+    if len(raw.translate(None, _NOT_DIGITS)) >= 5:  # runs of exactly five digits
+        n += (b" " + raw.translate(_DIGIT_TO_D).replace(b" ", b"  ") + b" ").count(b" ddddd ")
+    if b"_" in raw:
+        for run in runs:
+            if b"_" in run:
+                n += run_id_count(run.decode("ascii")) - (len(run) >= 6)
+    return n
+
+
+# Every ASCII character that is not a word character (``\w``) to a space: the ``split()``
+# of a translated ASCII text is its list of runs of word characters.
+NON_WORD_TO_SPACE = bytes(b if re.fullmatch(r"\w", chr(b)) else ord(" ") for b in range(256))
+_WORD_TO_X = bytes(ord("x") if re.fullmatch(r"\w", chr(b)) else ord(" ") for b in range(256))
+_DIGIT_TO_D = bytes(ord("d") if 48 <= b <= 57 else _WORD_TO_X[b] for b in range(256))
+_NOT_DIGITS = bytes(b for b in range(256) if not chr(b).isdigit() or b >= 128)
+
+
 def run_id_count(run: str) -> int:
     """``id_count`` of one run of word characters (``\\w+``).
 

@@ -379,7 +379,7 @@ def compute_usi(
     groups).
     With ``confidence_level`` (e.g. 0.95) also ``usi_ci_low`` / ``usi_ci_high``: a bootstrap
     interval of the USI over tasks (``usi_metric.scoring.intervals``; ``n_resamples``
-    (default 2000), ``seed`` (default 0), ``ci_method`` "percentile" (default) or "bca").
+    (default 2000), ``seed`` (default 0), ``ci_method`` "centred" (default), "percentile" or "bca").
 
     Two tasks, the humans' very words (D1..D4 = 100), a failure where humans succeed in
     bin [0, .2): ECE = 1/2 in each batch, USI = (4 x 100 + 50) / 5.
@@ -425,9 +425,13 @@ def compute_usi(
     if options is not None:
         from usi_metric.scoring.intervals import usi_intervals
 
-        iv = usi_intervals(humans, {sim.name: sim}, diff,
-                           {} if survey is None else {sim.name: survey}, human_row=False,
-                           options=options)
+        try:
+            iv = usi_intervals(humans, {sim.name: sim}, diff,
+                               {} if survey is None else {sim.name: survey}, human_row=False,
+                               options=options)
+        except UsiError as exc:  # too many resamples for the memory: named as compute's
+            raise UsiError(exc.reason, file=exc.file, id=exc.id,
+                           field=_CI_KWARGS.get(exc.field or "", exc.field)) from None
         ci = iv.cells[sim.name]["usi"]
         out["usi_ci_low"] = None if ci is None else ci[0]
         out["usi_ci_high"] = None if ci is None else ci[1]

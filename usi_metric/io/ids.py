@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # The official scorer recognises these domains; any other id keeps its whole id as task key.
 DOMAINS: tuple[str, ...] = ("airline", "retail")
@@ -21,6 +22,7 @@ _RUN_SUFFIXES = ("_1", "_2", "_3")
 OTHER_RUN = "0"
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of the id, asked for again and again
 def task_key(instance_id: str) -> str:
     """``{domain}_{index}`` taken from the start of an airline/retail id; any other id is
     kept whole (pass it a base id: see ``human_task_key`` and ``simulator_keys``).
@@ -122,6 +124,7 @@ def human_task_key(instance_id: str) -> str:
     return task_key(human_base_id(instance_id))
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of the id; every simulator has the same ids
 def simulator_keys(instance_id: str, multi_run: bool) -> tuple[str, str, str, int]:
     """``(run key, base id, task key, ECE run index)`` of a simulator id.
 

@@ -78,6 +78,13 @@ def check_conversation(conv: Any, *, file: str | None = None, id: str | None = N
     >>> check_conversation([{"role": "user", "content": None}])
     [{'role': 'user', 'content': None}]
     """
+    if type(conv) is list and not text:  # the common case: every message at once
+        try:
+            if all([type(m.get("role")) is str and type(m.get("content")) in _TEXT_OR_NULL
+                    for m in conv]):
+                return list(conv)
+        except Exception:  # noqa: BLE001 - not all plain messages: checked one by one below
+            pass
     if type(conv) is not list and (isinstance(conv, str | bytes) or is_mapping(conv)
                                    or not isinstance(conv, Sequence)):
         raise UsiError(f"must be a list of messages, got {tname(conv)}",
@@ -105,6 +112,9 @@ def check_conversation(conv: Any, *, file: str | None = None, id: str | None = N
             if content is not None:
                 check_text(content, file=file, id=id, field=f"{where}.content")
     return list(conv)
+
+
+_TEXT_OR_NULL = frozenset({str, type(None)})
 
 
 def check_reward(reward: Any, *, file: str | None = None, id: str | None = None,  # noqa: A002

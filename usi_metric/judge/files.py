@@ -21,12 +21,14 @@ For ``FILE = survey_comparable_<name>.json``:
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from usi_metric.errors import UsiError
+from usi_metric.io.jsonfile import shown
 from usi_metric.io.layout import META_SUFFIX
 
 JOURNAL_FORMAT = "usi-survey-journal-1"
@@ -50,13 +52,34 @@ def journal_path(out: str | Path) -> Path:
     return s.with_name(s.name + JOURNAL_SUFFIX)
 
 
+def json_safe(value: Any) -> Any:
+    r"""``value`` with what JSON text cannot hold written as text: a number no float holds
+    (a reply's ``5e400`` parses as ``inf``, ``NaN`` as ``nan``) as ``"inf"`` / ``"nan"``, a
+    lone surrogate (``"\ud800"`` in a reply) as its escape. A survey reader then sees a
+    value that is no answer, as it would see any other.
+
+    >>> json_safe({"reuse": float("inf"), "x": [float("nan"), "a\ud800"]})
+    {'reuse': 'inf', 'x': ['nan', 'a\\ud800']}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return value if value.isascii() else shown(value)
+    if isinstance(value, dict):
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def dumps(data: Any) -> str:
     """Stable JSON text of an output file: sorted keys, 2-space indent, final newline.
 
     >>> dumps({"b": 1, "a": [None]})
     '{\\n  "a": [\\n    null\\n  ],\\n  "b": 1\\n}\\n'
     """
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(json_safe(data), sort_keys=True, indent=2, ensure_ascii=False,
+                      allow_nan=False) + "\n"
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -79,7 +102,8 @@ def write_atomic(path: str | Path, text: str) -> None:
 
 
 def _line(record: Mapping[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(json_safe(record), sort_keys=True, ensure_ascii=False,
+                      allow_nan=False) + "\n"
 
 
 class Journal:

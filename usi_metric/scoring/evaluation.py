@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from usi_metric.aggregation import MeanStd, agreement, mean_std
+from usi_metric.aggregation import MeanStd, mean_std
+from usi_metric.aggregation.eval_agree import agreements
 from usi_metric.io import Session, SessionSet, SurveySet
 from usi_metric.io.ids import RELEASE_BATCHES, batch_order, human_base_id, human_batch
 
@@ -89,12 +90,12 @@ def simulator_eval_entries(survey: SurveySet,
     out: dict[str, list[tuple[str, float]]] = {}
     for b in human_batches(humans):
         kept = {s.base_id: s for s in humans.sessions if s.group == b and s.kept}
-        entries = []
-        for base in sorted(set(kept) & set(by_batch[b])):
-            a = agreement(kept[base].survey, by_batch[b][base], rng)
-            if a is not None:
-                entries.append((kept[base].task_key, a))
-        out[b] = entries
+        answers = by_batch.get(b, {})
+        bases = sorted(set(kept) & set(answers))
+        values = agreements([kept[x].survey for x in bases], [answers[x] for x in bases],
+                            rng)  # entry by entry's draws, for the batch at once
+        out[b] = [(kept[x].task_key, a) for x, a in zip(bases, values, strict=True)
+                  if a is not None]
     return out
 
 
@@ -118,13 +119,10 @@ def human_eval_entries(human_eval_set: SurveySet,
     batches = human_batches(humans)
     first = batches[0] if batches else None
     kept = {s.instance_id: s for s in humans.sessions if s.group == first and s.kept}
-    entries = []
-    for iid, answers in human_eval_set.surveys.items():
-        if iid in kept:
-            a = agreement(kept[iid].survey, answers, rng)
-            if a is not None:
-                entries.append((kept[iid].task_key, a))
-    return entries
+    iids = [iid for iid in human_eval_set.surveys if iid in kept]
+    values = agreements([kept[i].survey for i in iids],
+                        [human_eval_set.surveys[i] for i in iids], rng)
+    return [(kept[i].task_key, a) for i, a in zip(iids, values, strict=True) if a is not None]
 
 
 def human_eval(human_eval_set: SurveySet | None, humans: SessionSet) -> MeanStd | None:
