@@ -1,15 +1,17 @@
 """``usi compare``: is simulator A more human than simulator B on the same tasks?
 
-For the USI and each term: A's and B's scores, the paired difference ``A - B``, its bootstrap
-interval over tasks and the p-value of a paired permutation test over tasks
-(``usi_metric.scoring.paired``). A and B are simulator names of the release or runs files
-(any format ``usi score`` reads).
+For the USI and each term: A's and B's scores, the paired difference ``A - B``, the p-value
+of a paired permutation test over tasks and the interval from inverting that test (so the two
+agree); the JSON adds the paired bootstrap interval over tasks
+(``usi_metric.scoring.paired``). A and B are simulator names of the release or runs files (any
+format ``usi score`` reads).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +71,8 @@ def _side(release: Release, which: str, survey_path: str | None,
 def _fmt(value: float | None, key: str, signed: bool = False) -> str:
     if value is None:
         return "—"
+    if math.isinf(value):
+        return "+∞" if value > 0 else "−∞"
     spec = ".3f" if key == "ece" else ".1f"
     return format(value, ("+" if signed else "") + spec)
 
@@ -82,7 +86,7 @@ def _fmt_p(p: float | None) -> str:
 def print_comparison(c: Comparison, fmt: str, caption: str = "") -> None:
     """The comparison as a rich table or stable JSON."""
     from usi_metric.scoring.explain import yardstick_line
-    from usi_metric.scoring.paired import ORDER, TEST_NAME
+    from usi_metric.scoring.paired import INTERVAL_NAME, ORDER, TEST_NAME
 
     if fmt == "json":
         print(json.dumps(c.as_json(), sort_keys=True, indent=2, allow_nan=False))
@@ -105,8 +109,10 @@ def print_comparison(c: Comparison, fmt: str, caption: str = "") -> None:
                       style="bold" if key == "usi" else None)
     console = stdout_console(90)
     console.print(table)
-    lines = [f"Interval: {c.options.describe()}, of the paired difference.",
-             f"p: {TEST_NAME}, {c.permutations} permutations (seed {c.options.seed}).",
+    level_text = f"{100 * c.options.confidence_level:g}%"
+    lines = [f"p: {TEST_NAME}, {c.permutations} permutations (seed {c.options.seed}).",
+             f"{level_text} CI: {INTERVAL_NAME}. The JSON adds the paired bootstrap interval "
+             f"({c.options.describe()}).",
              f"{yardstick_line(c.difficulty)} ECE: lower is better, so A − B < 0 favours A.",
              *c.notes]
     for line in lines:

@@ -35,6 +35,7 @@ from usi_metric.io.sessions import (
     SessionSet,
     SurveySet,
     build_set,
+    check_simulators_exist,
     human_session,
 )
 from usi_metric.io.validate import check_entry, top_object
@@ -131,7 +132,8 @@ def _load_release(data_dir: str | Path, strict: bool, only: Sequence[str] | None
     human_path, sim_paths, survey_paths = release_files(data_dir)
     jobs = [(SIM_PREFIX, str(p), simulator_name(p)) for p in sim_paths]
     jobs += [(SURVEY_PREFIX, str(p), survey_name(p)) for p in survey_paths]
-    if only is not None:
+    if only is not None:  # a name the release lacks is said before anything is read
+        check_simulators_exist(only, [n for k, _, n in jobs if k == SIM_PREFIX], str(data_dir))
         jobs = [(kind, path, name) for kind, path, name in jobs
                 if name in only or (kind == SURVEY_PREFIX and name == HUMAN_EVAL_NAME)]
     jobs.insert(0, ("human", str(human_path), "human"))
