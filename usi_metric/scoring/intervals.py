@@ -46,7 +46,6 @@ import numpy as np
 from usi_metric.aggregation.bootstrap import (
     CELLS,
     FEATURES,
-    N_BATCHES,
     HumanTable,
     SimTable,
     table_cells,
@@ -62,8 +61,13 @@ from usi_metric.scoring.difficulty import (
     resolve_difficulty,
     run_reward_maps,
 )
-from usi_metric.scoring.evaluation import BATCHES, human_eval_entries, simulator_eval_entries
-from usi_metric.scoring.leaderboard import HUMAN_ROW_NAME, PAIRS, ScoreRow
+from usi_metric.scoring.evaluation import (
+    batch_pairs,
+    human_batches,
+    human_eval_entries,
+    simulator_eval_entries,
+)
+from usi_metric.scoring.leaderboard import HUMAN_ROW_NAME, ScoreRow
 from usi_metric.scoring.overlap import kept_indices, run_sort_key
 
 METHODS = ("centred", "percentile", "bca")
@@ -174,13 +178,15 @@ def simulator_table(sim: SessionSet, humans: SessionSet, difficulty: Difficulty,
     run_keys = tuple(sorted(runs, key=run_sort_key))
     n_r = len(run_keys)
     sim_bases = {sim.sessions[i].base_id for i in kept}
-    overlap = np.zeros((N_BATCHES, n_t))
-    run_sum = np.zeros((N_BATCHES, n_r, n_f, n_t))
-    run_n = np.zeros((N_BATCHES, n_r, n_t))
+    batches = human_batches(humans)
+    n_b = len(batches)
+    overlap = np.zeros((n_b, n_t))
+    run_sum = np.zeros((n_b, n_r, n_f, n_t))
+    run_n = np.zeros((n_b, n_r, n_t))
     human_parts: list[tuple[int, int, int, int]] = []  # (batch, mask, task, session)
-    for bi, b in enumerate(BATCHES):
+    for bi, b in enumerate(batches):
         h_task: dict[str, int] = {}
-        h_idx = kept_indices(humans, str(b))
+        h_idx = kept_indices(humans, b)
         for i in h_idx:
             h_task[humans.sessions[i].base_id] = tix[humans.sessions[i].task_key]
         for base in sim_bases & h_task.keys():
@@ -208,8 +214,8 @@ def simulator_table(sim: SessionSet, humans: SessionSet, difficulty: Difficulty,
                 human_parts.append((bi, mask, h_task[humans.sessions[i].base_id], i))
     masks = tuple(sorted({m for _, m, _, _ in human_parts}))
     mix = _index([str(m) for m in masks])
-    hum_sum = np.zeros((N_BATCHES, len(masks), n_f, n_t))
-    hum_n = np.zeros((N_BATCHES, len(masks), n_t))
+    hum_sum = np.zeros((n_b, len(masks), n_f, n_t))
+    hum_n = np.zeros((n_b, len(masks), n_t))
     if human_parts:
         hb = np.array([p[0] for p in human_parts])
         hm = np.array([mix[str(p[1])] for p in human_parts])
@@ -220,15 +226,15 @@ def simulator_table(sim: SessionSet, humans: SessionSet, difficulty: Difficulty,
 
     run_maps = run_reward_maps(sim)
     ece_runs = tuple(run_maps)
-    shape = (N_BATCHES, len(ece_runs), N_BINS, n_t)
+    shape = (n_b, len(ece_runs), N_BINS, n_t)
     ece_n, ece_s, ece_h = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    for bi, b in enumerate(BATCHES):
+    for bi, b in enumerate(batches):
         h_map = human_reward_map(humans, b)
         for e, rmap in enumerate(run_maps.values()):
             _ece_cells(ece_n, ece_s, ece_h, (bi, e), rmap, h_map, difficulty.values, tix)
 
-    eval_sum = np.zeros((N_BATCHES, n_t))
-    eval_n = np.zeros((N_BATCHES, n_t))
+    eval_sum = np.zeros((n_b, n_t))
+    eval_n = np.zeros((n_b, n_t))
     if survey is not None:
         for bi, entries in enumerate(simulator_eval_entries(survey, humans).values()):
             for task, a in entries:
@@ -248,13 +254,14 @@ def human_table(humans: SessionSet, difficulty: Difficulty,
     n_t, n_f = len(tasks), len(FEATURES)
     feats = np.asarray(humans.features, dtype=float)[:, list(FEATURES)] if len(humans) else \
         np.zeros((0, n_f))
-    common = np.zeros((len(PAIRS), n_t))
-    sums = {k: np.zeros((len(PAIRS), n_f, n_t)) for k in ("a", "b")}
-    counts = {k: np.zeros((len(PAIRS), n_t)) for k in ("a", "b")}
-    shape = (len(PAIRS), N_BINS, n_t)
+    pairs = batch_pairs(human_batches(humans))
+    common = np.zeros((len(pairs), n_t))
+    sums = {k: np.zeros((len(pairs), n_f, n_t)) for k in ("a", "b")}
+    counts = {k: np.zeros((len(pairs), n_t)) for k in ("a", "b")}
+    shape = (len(pairs), N_BINS, n_t)
     ece_n, ece_s, ece_h = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    for p, (a, b) in enumerate(PAIRS):
-        ia, ib = kept_indices(humans, str(a)), kept_indices(humans, str(b))
+    for p, (a, b) in enumerate(pairs):
+        ia, ib = kept_indices(humans, a), kept_indices(humans, b)
         bases_a = {humans.sessions[i].base_id: i for i in ia}
         both = set(bases_a) & {humans.sessions[i].base_id for i in ib}
         for base in both:
@@ -454,7 +461,7 @@ def usi_intervals(humans: SessionSet, simulators: Mapping[str, SessionSet],
     return Intervals(options, len(tasks), out_cells, out_est, leader, gaps)
 
 
-def leaderboard_intervals(release: Release, difficulty: str | Difficulty | None = "self",
+def leaderboard_intervals(release: Release, difficulty: str | Difficulty | None = "published",
                           options: CIOptions | None = None) -> Intervals:
     """:func:`usi_intervals` for every simulator of a release and the human ceiling."""
     diff = resolve_difficulty(release, difficulty)
