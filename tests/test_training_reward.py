@@ -144,6 +144,7 @@ def test_bad_options(ref) -> None:
 def test_score_batch_matches_independent_reference(ref, keys, tmp_path) -> None:
     """The synthetic people as the independent reference reads them (records)."""
     from credit_reference import human_batches_release
+
     from usi_metric.samples import sample_release_dir
 
     batches = human_batches_release(sample_release_dir())
