@@ -38,11 +38,12 @@ Preexec = Callable[[], None]
 
 def usi(*args: str, prelude: str = "", preexec: Preexec | None = None,
         stdout: int | None = None, cwd: str | Path | None = None,
-        ) -> subprocess.CompletedProcess[str]:
+        timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     """The real command line, ``python -m usi_metric ARGS``, in a fresh process.
 
     ``prelude``: Python run before ``main`` (to patch a function); ``stdout``: a file
-    descriptor to write to instead of a pipe (``/dev/full``, a closed pipe).
+    descriptor to write to instead of a pipe (``/dev/full``, a closed pipe); ``timeout``: a
+    hang guard (seconds; generous, never a speed assert).
     """
     if prelude:
         code = (f"{prelude}\nimport sys\nfrom usi_metric.cli import main\n"
@@ -54,7 +55,7 @@ def usi(*args: str, prelude: str = "", preexec: Preexec | None = None,
     env["COLUMNS"] = "200"  # tables on one line each, whatever the terminal
     return subprocess.run(cmd, stdout=subprocess.PIPE if stdout is None else stdout,
                           stderr=subprocess.PIPE, text=True, check=False, env=env,
-                          preexec_fn=preexec, cwd=cwd)
+                          preexec_fn=preexec, cwd=cwd, timeout=timeout)
 
 
 def snapshot(root: Path) -> dict[str, bytes | str]:

@@ -1,10 +1,11 @@
 """The README's Python examples run as written (on the bundled SYNTHETIC sample).
 
 Every ```python block of README.md that does not point at a user's own files
-(``path/to/...``) runs in a fresh interpreter, from a temp working folder, with a fresh
-``HF_HOME`` where ``usi register-evaluate`` has been run (the README's one-time step) and
-``HF_EVALUATE_OFFLINE=1``. The training-loop example must print the USI that ``usi score``
-gives for the same runs.
+(``path/to/...``) runs as a script of its own (its own namespace, its own printed output)
+in one fresh interpreter (importing ``evaluate`` is most of the time), from a temp working
+folder, with a fresh ``HF_HOME`` where ``usi register-evaluate`` has been run (the README's
+one-time step) and ``HF_EVALUATE_OFFLINE=1``. The training-loop example must print the USI
+that ``usi score`` gives for the same runs.
 """
 
 from __future__ import annotations
@@ -41,17 +42,44 @@ def test_the_readme_has_runnable_examples() -> None:
     assert any("add_batch" in b for b in RUNNABLE)  # the training-script example
 
 
-@pytest.mark.parametrize("block", RUNNABLE, ids=[f"block{i}" for i in range(len(RUNNABLE))])
-def test_readme_example_runs(block: str, env: dict[str, str], tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, check=False)
+RUN_BLOCKS = """
+import contextlib, io, json, sys, traceback
+results = []
+for code in json.load(open(sys.argv[1])):
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "<README example>", "exec"), {"__name__": "__main__"})
+        results.append([True, out.getvalue()])
+    except BaseException:
+        results.append([False, traceback.format_exc()])
+print("RESULTS", json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def ran(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> list[list]:
+    """``[ok, printed output or traceback]`` of each runnable block, in README order."""
+    work = tmp_path_factory.mktemp("readme")
+    (work / "blocks.json").write_text(json.dumps(RUNNABLE), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", RUN_BLOCKS, str(work / "blocks.json")],
+                          cwd=work, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads(re.search(r"^RESULTS (.+)$", proc.stdout, re.M).group(1))
+    assert len(results) == len(RUNNABLE)
+    return results
 
 
-def test_training_loop_prints_the_usi_of_usi_score(env: dict[str, str], tmp_path: Path) -> None:
-    block = next(b for b in RUNNABLE if "add_batch" in b)
-    out = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, check=True).stdout
+@pytest.mark.parametrize("i", range(len(RUNNABLE)), ids=[f"block{i}" for i in
+                                                         range(len(RUNNABLE))])
+def test_readme_example_runs(i: int, ran: list[list]) -> None:
+    ok, output = ran[i]
+    assert ok, output[-2000:]
+
+
+def test_training_loop_prints_the_usi_of_usi_score(env: dict[str, str], ran: list[list]) -> None:
+    ok, out = ran[next(i for i, b in enumerate(RUNNABLE) if "add_batch" in b)]
+    assert ok, out[-2000:]
     got = float(re.search(r"USI (\d+\.\d)", out).group(1))  # type: ignore[union-attr]
     usi = Path(sys.executable).with_name("usi")
     sample = ROOT / "usi_metric" / "samples"

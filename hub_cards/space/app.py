@@ -31,11 +31,14 @@ False
 from __future__ import annotations
 
 import base64
+import gzip
 import html
 import math
 import os
 import re
+import stat
 import threading
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +49,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no teleme
 from usi_metric.aggregation.ece import MIN_SAMPLES  # noqa: E402
 from usi_metric.errors import UsiError  # noqa: E402
 from usi_metric.io import Release, load_release, load_simulator, load_survey  # noqa: E402
+from usi_metric.io.jsonfile import GZIP_MAGIC  # noqa: E402
 from usi_metric.report import plots  # noqa: E402
 from usi_metric.report.diagnosis import feature_diagnosis, mean_batch_rows  # noqa: E402
 from usi_metric.report.render import HEADERS, fmt_cell  # noqa: E402
@@ -199,7 +203,7 @@ class _Loaded:
 
 def _load(path: Path) -> _Loaded:
     release = load_release(path, strict=False, conversations=False)
-    diff = resolve_difficulty(release, "self")
+    diff = resolve_difficulty(release, "published")
     rows = leaderboard(release, diff)
     tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
     sims = [r for r in rows if r.kind != "human"]
@@ -300,16 +304,42 @@ def size_problem(path: str, limit: int) -> str | None:
     >>> size_problem(__file__, 10**9) is None
     True
     """
-    name = Path(path).name
+    name = plain(Path(path).name, 120)
     try:
-        size = os.stat(path).st_size
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # /dev/zero behind a link would never end
+            return f"{name} is not a regular file; upload a JSON file."
+        size = st.st_size
+        if size <= limit:
+            size = max(size, unpacked_size(path, limit))
     except OSError as exc:
         return f"{name}: cannot read the uploaded file ({exc.strerror}); upload it again."
     if size > limit:
         return (f"{name} is {fmt_size(size)}, over this Space's upload limit of "
-                f"{fmt_size(limit)} per file; score bigger files on your machine with "
-                "the command: usi score RUNS --data-dir RELEASE")
+                f"{fmt_size(limit)} per file (unpacked); score bigger files on your machine "
+                "with the command: usi score RUNS --data-dir RELEASE")
     return None
+
+
+def unpacked_size(path: str, limit: int) -> int:
+    """Bytes of the gzip'd file at ``path`` once unpacked, counted up to just over ``limit``
+    (never held); 0 for a file that is not gzip'd or cannot be unpacked (its reader says so).
+
+    >>> unpacked_size(__file__, 10)
+    0
+    """
+    with open(path, "rb") as fh:
+        if fh.read(2) != GZIP_MAGIC:
+            return 0
+        fh.seek(0)
+        total = 0
+        try:
+            with gzip.GzipFile(fileobj=fh) as gz:
+                while total <= limit and (chunk := gz.read(MB)):
+                    total += len(chunk)
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            return 0
+    return total
 
 
 def score_upload(runs_path: str | None, survey_path: str | None = None,
@@ -327,7 +357,10 @@ def score_upload(runs_path: str | None, survey_path: str | None = None,
     if yardstick_name not in YARDSTICKS:
         return _error(f"unknown yardstick {plain(yardstick_name, 40)!r}; choose one of "
                       f"{', '.join(YARDSTICKS)}.")
-    limit = upload_limit_bytes() if limit is None else limit
+    try:
+        limit = upload_limit_bytes() if limit is None else limit
+    except ValueError as exc:
+        return _error(f"this Space is misconfigured: {exc}.")
     for p in (runs_path, survey_path):
         problem = size_problem(p, limit) if p else None
         if problem:

@@ -9,9 +9,14 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import os
 import re
+import stat
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +38,7 @@ def read_json(path: str | Path) -> Any:
     """
     path = str(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = read_bytes(path).decode("utf-8")
         data, duplicate = parse_top_level(text)
     except FileNotFoundError:
         raise UsiError("file not found", file=path) from None
@@ -62,6 +66,75 @@ def read_json(path: str | Path) -> Any:
     if may_hold_lone_surrogate(text):
         reject_lone_surrogates(data, path)
     return data
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+# a pipe (``<(zcat runs.json.gz)``) has no size: read at most this much from one
+MAX_STREAM_BYTES = 2**31
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of a results file, gunzipped when they start with gzip's magic bytes (a
+    ``.json.gz`` or any other name). Only regular files and pipes are read: a device
+    (``/dev/zero`` behind a symlink) would never end. A pipe is read up to
+    :data:`MAX_STREAM_BYTES`, a gzip stream up to the memory this process may take.
+
+    >>> import gzip, os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "runs.json.gz")
+    >>> _ = open(p, "wb").write(gzip.compress(b'{"a": 1}'))
+    >>> read_bytes(p), read_json(p)
+    (b'{"a": 1}', {'a': 1})
+    >>> read_bytes("/dev/zero")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: /dev/zero: not a regular file (a character device), so not read
+    """
+    with open(path, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if stat.S_ISREG(mode):
+            raw = fh.read()
+        elif stat.S_ISFIFO(mode):
+            raw = fh.read(MAX_STREAM_BYTES + 1)
+            if len(raw) > MAX_STREAM_BYTES:
+                raise UsiError(f"a stream longer than {MAX_STREAM_BYTES} bytes: not read to "
+                               "its end; pass a file", file=path)
+        else:
+            raise UsiError(f"not a regular file ({_kind(mode)}), so not read", file=path)
+    return gunzip(raw, path) if raw.startswith(GZIP_MAGIC) else raw
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def gunzip(raw: bytes, path: str) -> bytes:
+    r"""The content of gzip data; more than the memory allows (a gzip bomb) is refused.
+
+    >>> gunzip(b"\x1f\x8bxx", "runs.json.gz")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: runs.json.gz: starts like gzip data but cannot be unpacked ...
+    """
+    from usi_metric.runtime.memory import SHARE, available_bytes
+
+    room = available_bytes()
+    cap = MAX_STREAM_BYTES * 8 if room is None else int(room * SHARE)
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+            out = gz.read(cap + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UsiError(f"starts like gzip data but cannot be unpacked ({exc})",
+                       file=path) from None
+    if len(out) > cap:
+        raise UsiError(f"unpacks to more than {cap} bytes, more than the memory available",
+                       file=path)
+    return out
 
 
 def _max_digits() -> int:

@@ -28,8 +28,10 @@ def simulator_name(path: str | Path) -> str:
 
     >>> simulator_name("eval_results/eval_results_gpt-5.1.json")
     'gpt-5.1'
+    >>> simulator_name("taubench_gpt-4o_airline.json.gz")
+    'taubench_gpt-4o_airline'
     """
-    stem = Path(path).name
+    stem = Path(path).name.removesuffix(".gz")
     stem = stem[:-5] if stem.endswith(".json") else stem
     return stem[len(SIM_PREFIX):] if stem.startswith(SIM_PREFIX) else stem
 
@@ -40,7 +42,7 @@ def survey_name(path: str | Path) -> str:
     >>> survey_name("survey_data/survey_comparable_human-eval-100.json")
     'human-eval-100'
     """
-    return Path(path).name.removesuffix(".json").removeprefix(SURVEY_PREFIX)
+    return Path(path).name.removesuffix(".gz").removesuffix(".json").removeprefix(SURVEY_PREFIX)
 
 
 def find_human_file(data_dir: str | Path) -> Path:
@@ -82,15 +84,24 @@ def _check_name(path: Path) -> None:
 
 
 def _find(root: Path, sub: str, prefix: str) -> list[Path]:
-    """Files ``prefix*.json`` in ``root/sub``, ``root`` and ``root/data``; first place wins.
-    A ``*.meta.json`` file is a sidecar (``usi survey``'s metadata), not data: skipped."""
+    """Files ``prefix*.json`` (or gzip'd, ``prefix*.json.gz``) in ``root/sub``, ``root`` and
+    ``root/data``; first place wins. A ``*.meta.json`` file is a sidecar (``usi survey``'s
+    metadata), not data: skipped. ``x.json`` beside ``x.json.gz`` is an error (which one?)."""
     found: dict[str, Path] = {}
     for folder in (root / sub, root, root / "data"):
         if readable_folder(folder):
-            for p in sorted(folder.glob(f"{prefix}*.json")):
+            here: dict[str, Path] = {}
+            for p in sorted([*folder.glob(f"{prefix}*.json"), *folder.glob(f"{prefix}*.json.gz")]):
                 _check_name(p)
-                if not p.name.endswith(META_SUFFIX):
-                    found.setdefault(p.name, p)
+                key = p.name.removesuffix(".gz")
+                if key.endswith(META_SUFFIX):
+                    continue
+                if key in here:
+                    raise UsiError(f"both {here[key].name} and {p.name} are here: keep one",
+                                   file=str(folder))
+                here[key] = p
+            for key, p in here.items():
+                found.setdefault(key, p)
     return [found[k] for k in sorted(found)]
 
 

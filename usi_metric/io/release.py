@@ -21,6 +21,7 @@ from pathlib import Path
 from usi_metric.errors import UsiError
 from usi_metric.features import batch as _batch  # noqa: F401 - loaded before the timed read
 from usi_metric.io.formats import default_name, read_runs_files, record_id
+from usi_metric.io.ids import RELEASE_BATCHES
 from usi_metric.io.jsonfile import read_json
 from usi_metric.io.layout import (
     HUMAN_EVAL_NAME,
@@ -35,6 +36,7 @@ from usi_metric.io.sessions import (
     SessionSet,
     SurveySet,
     build_set,
+    check_simulators_exist,
     human_session,
 )
 from usi_metric.io.validate import check_entry, top_object
@@ -55,7 +57,9 @@ def load_humans(path: str | Path, name: str = "human", workers: int | None = Non
     for iid, entry in data.items():
         sessions.append(human_session(iid, check_entry(path, iid, entry,
                                                        need_conversation=True)))
-    return build_set(name, "human", path, sessions, workers)
+    humans = build_set(name, "human", path, sessions, workers)
+    humans.batches = RELEASE_BATCHES
+    return humans
 
 
 # ----------------------------------------------------------------------------- simulators
@@ -131,7 +135,8 @@ def _load_release(data_dir: str | Path, strict: bool, only: Sequence[str] | None
     human_path, sim_paths, survey_paths = release_files(data_dir)
     jobs = [(SIM_PREFIX, str(p), simulator_name(p)) for p in sim_paths]
     jobs += [(SURVEY_PREFIX, str(p), survey_name(p)) for p in survey_paths]
-    if only is not None:
+    if only is not None:  # a name the release lacks is said before anything is read
+        check_simulators_exist(only, [n for k, _, n in jobs if k == SIM_PREFIX], str(data_dir))
         jobs = [(kind, path, name) for kind, path, name in jobs
                 if name in only or (kind == SURVEY_PREFIX and name == HUMAN_EVAL_NAME)]
     jobs.insert(0, ("human", str(human_path), "human"))

@@ -65,6 +65,9 @@ class SessionSet:
     sessions: list[Session]
     features: np.ndarray = field(repr=False)
     has_features: np.ndarray = field(repr=False)
+    # human sets: the batch labels in scoring order (None: the labels of the sessions'
+    # groups, ``ids.batch_order``); a release's human file always has batches 1, 2, 3
+    batches: tuple[str, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -157,9 +160,21 @@ def select_simulators(release: Release, simulators: Sequence[str] | None) -> lis
     """The simulator names asked for, checked against the release (default: all of them)."""
     if not simulators:
         return list(release.simulators)
-    missing = [n for n in simulators if n not in release.simulators]
-    if missing:
-        have = ", ".join(release.simulators) or "none"
-        raise UsiError(f"no simulator {missing[0]!r} in the release (have: {have})",
-                       file=release.root)
+    check_simulators_exist(simulators, list(release.simulators), release.root)
     return list(dict.fromkeys(simulators))
+
+
+def check_simulators_exist(asked: Sequence[str], have: Sequence[str], root: str) -> None:
+    """A :class:`UsiError` naming the first simulator asked for that the release does not
+    have, and listing those it has.
+
+    >>> check_simulators_exist(["gpt-4o"], ["s2", "s"], "rel")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: rel: no simulator 'gpt-4o' in the release (have: s, s2)
+    """
+    missing = [n for n in asked if n not in have]
+    if missing:
+        listed = ", ".join(sorted(have)) or "none"
+        raise UsiError(f"no simulator {missing[0]!r} in the release (have: {listed})",
+                       file=root)

@@ -65,7 +65,19 @@ def describe_os_error(exc: OSError) -> str:
     """
     if exc.filename is not None:
         return f"{exc.filename}: {os_reason(exc)}"
+    if isinstance(exc, FileNotFoundError) and not _cwd_exists():
+        return ("cannot read the paths given: the current folder no longer exists (deleted "
+                "while this shell was in it), so no relative path leads anywhere; cd into a "
+                "folder that exists")
     return f"cannot write the output ({os_reason(exc)})"
+
+
+def _cwd_exists() -> bool:
+    try:
+        os.getcwd()
+    except OSError:
+        return False
+    return True
 
 
 def _write_payload(fh: IO[bytes], data: Payload) -> None:
