@@ -15,8 +15,9 @@ result of the paper. What it does:
 2. Featurization throughput on the real-like text (and on real tau-bench GPT-4o user text when
    ``/work/shared/real/taubench_gpt-4o_airline.json.gz`` is there): the plain reference,
    one process, two processes; the feature matrices must be equal.
-3. Scale (``scale.py`` in fresh processes), crafted 1 MB messages (``worst_cases.py``) and
-   the confidence intervals (``intervals.py``).
+3. Scale (``scale.py`` in fresh processes), crafted 1 MB messages (``worst_cases.py``),
+   the confidence intervals (``intervals.py``) and scoring against a human reference file
+   vs from the transcripts (``reference_speed.py``).
 
 Usage: ``python benchmarks/run.py [--quick] [--markdown FILE]``.
 """
@@ -395,6 +396,16 @@ def _intervals(root: Path) -> tuple[list[str], list[tuple[bool, str]]]:
     return [intervals.report(iv)], [intervals.goal(iv)]
 
 
+def _reference(root: Path) -> tuple[list[str], list[tuple[bool, str]]]:
+    """Scoring against a human reference file vs from the transcripts
+    (``reference_speed.py``)."""
+    import reference_speed
+
+    print("human reference ...", flush=True)
+    r = reference_speed.bench_reference(root)
+    return [reference_speed.report(r)], [reference_speed.goal(r)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
@@ -433,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
         iv_text, iv_goals = _intervals(repeating)
         extra += iv_text
         more_goals += iv_goals
+        ref_text, ref_goals = _reference(real_like)
+        extra += ref_text
+        more_goals += ref_goals
     print("scale (fresh processes) ...", flush=True)
     scale = bench_scale(sizes)
     print("crafted messages ...", flush=True)
