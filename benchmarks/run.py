@@ -16,8 +16,9 @@ result of the paper. What it does:
    ``/work/shared/real/taubench_gpt-4o_airline.json.gz`` is there): the plain reference,
    one process, two processes; the feature matrices must be equal.
 3. Scale (``scale.py`` in fresh processes), crafted 1 MB messages (``worst_cases.py``),
-   the confidence intervals (``intervals.py``) and scoring against a human reference file
-   vs from the transcripts (``reference_speed.py``).
+   the confidence intervals (``intervals.py``), scoring against a human reference file
+   vs from the transcripts (``reference_speed.py``) and the training reward's cost
+   (``reward_cost.py``: a whole default ``USIReward`` call vs featurizing its batch).
 
 Usage: ``python benchmarks/run.py [--quick] [--markdown FILE]``.
 """
@@ -406,6 +407,15 @@ def _reference(root: Path) -> tuple[list[str], list[tuple[bool, str]]]:
     return [reference_speed.report(r)], [reference_speed.goal(r)]
 
 
+def _reward_cost() -> tuple[list[str], list[tuple[bool, str]]]:
+    """The training reward's cost (``reward_cost.py``): a whole default call vs featurizing."""
+    import reward_cost
+
+    print("training reward cost ...", flush=True)
+    res = reward_cost.bench_reward_cost()
+    return [reward_cost.report(res)], [reward_cost.goal(res)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
@@ -447,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
         ref_text, ref_goals = _reference(real_like)
         extra += ref_text
         more_goals += ref_goals
+    rc_text, rc_goals = _reward_cost()
+    extra += rc_text
+    more_goals += rc_goals
     print("scale (fresh processes) ...", flush=True)
     scale = bench_scale(sizes)
     print("crafted messages ...", flush=True)

@@ -28,8 +28,7 @@ import pyarrow.parquet as pq
 from dataset_builder.card import LICENSE_TEXT, Counts, built_configs, render_card
 from dataset_builder.records import Record, file_records, release_plan
 from dataset_builder.schema import CONFIG_NAMES, DATA_DIRS, FEATURES, SPLIT
-from usi_metric.errors import UsiError
-from usi_metric.runtime.output import check_folder_target, write_folder_atomic
+from usi_metric.runtime.output import check_folder_target, refuse_own_input, write_folder_atomic
 from usi_metric.samples import sample_release_dir
 
 MAX_SHARD_BYTES = 256 * 2**20  # Arrow (uncompressed) bytes per Parquet shard
@@ -129,10 +128,7 @@ def write_shards(table: pa.Table, folder: Path, max_shard_bytes: int) -> list[Pa
 
 
 def _check_target(release_dir: Path, out: Path, overwrite: bool) -> None:
-    root, target = release_dir.resolve(), out.resolve()
-    if target == root or target in root.parents:
-        raise UsiError("the output folder would hold the release it is built from; "
-                       "choose another OUT_DIR", file=str(out))
+    refuse_own_input(out, [release_dir])  # the one rule: never the tool's own input
     check_folder_target(out, overwrite, MANAGED.__contains__, "build")
 
 

@@ -123,9 +123,10 @@ def closed_pipe() -> int:
     return write_end
 
 
-def interrupt_on_call(module: str, attr: str, n: int) -> str:
+def interrupt_on_call(module: str, attr: str, n: int, sig: str = "SIGINT") -> str:
     """A prelude for :func:`usi`: the ``n``-th call of ``module.attr`` first sends this
-    process a real SIGINT (Ctrl-C), so the command is interrupted in the middle of its work."""
+    process a real ``sig`` (SIGINT is Ctrl-C; SIGTERM, SIGHUP), so the command is stopped in
+    the middle of its work."""
     return (
         "import os, signal, importlib\n"
         f"_m = importlib.import_module({module!r})\n"
@@ -134,7 +135,7 @@ def interrupt_on_call(module: str, attr: str, n: int) -> str:
         "def _patched(*a, **k):\n"
         "    _calls[0] += 1\n"
         f"    if _calls[0] == {n}:\n"
-        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        f"        os.kill(os.getpid(), signal.{sig})\n"
         "    return _real(*a, **k)\n"
         f"setattr(_m, {attr!r}, _patched)\n"
     )

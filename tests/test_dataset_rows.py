@@ -305,7 +305,7 @@ def test_overwrite_rules(tiny: Path, tmp_path: Path) -> None:
     with pytest.raises(UsiError, match="not a previous build"):
         build_repo(tiny, out, overwrite=True)
     assert (out / "my_notes.txt").exists()
-    with pytest.raises(UsiError, match="would hold the release"):
+    with pytest.raises(UsiError, match="holds this command's input"):
         build_repo(tiny, tiny.parent, overwrite=True)
 
 

@@ -39,13 +39,15 @@ def sample(tmp_path: Path) -> Path:
     return sample_release(tmp_path)
 
 
-@pytest.mark.parametrize("target", ["eval_results/eval_results_synth-echo.json", "my_map.json"])
+@pytest.mark.parametrize(("target", "said"), [
+    ("eval_results/eval_results_synth-echo.json", "is one of this command's inputs"),
+    ("my_map.json", "already exists")])
 def test_difficulty_never_replaces_a_file_without_overwrite(sample: Path, tmp_path: Path,
-                                                            target: str) -> None:
+                                                            target: str, said: str) -> None:
     (sample / "my_map.json").write_text('{"airline_0": 0.5}\n', "utf-8")
     before = snapshot(tmp_path)
     proc = usi("difficulty", "--data-dir", str(sample), "-o", str(sample / target))
-    one_line_error(proc, str(sample / target), "already exists", "--overwrite")
+    one_line_error(proc, str(sample / target), said)
     assert snapshot(tmp_path) == before
     assert usi("leaderboard", "--data-dir", str(sample), "--format", "json").returncode == 0
 

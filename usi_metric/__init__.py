@@ -30,6 +30,8 @@ _EXPORTS = {
                                       "pooled_difficulty"),
     "usi_metric.scoring.leaderboard": ("human_ceiling", "leaderboard", "score_simulator"),
     "usi_metric.scoring.score": ("UsiScore", "score"),
+    "usi_metric.training.batch": ("score_batch",),
+    "usi_metric.training.reward": ("USIReward",),
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

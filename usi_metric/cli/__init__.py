@@ -1,6 +1,7 @@
 """The ``usi`` command line. Errors of our own type are caught here, once: one line, exit 2.
 
-The edge also answers for the surroundings: Ctrl-C exits 130 with "usi: interrupted"; a
+The edge also answers for the surroundings: Ctrl-C exits 130 with "usi: interrupted" (SIGTERM
+and SIGHUP likewise, exit 128 + the signal, after the same clean-up: ``runtime.signals``); a
 closed stdout pipe (``usi gap ... | head -1``) exits 0 quietly, as ``head`` users expect; a
 full disk under stdout (``> /dev/full``) is one line and exit 2; a closed or full stderr
 costs the warnings only (``runtime.streams``).
@@ -22,6 +23,7 @@ from usi_metric import __version__
 from usi_metric.cli import compare, convert, core, dataset, hub, reference, report, survey
 from usi_metric.errors import UsiError
 from usi_metric.runtime.output import describe_os_error, silence_stdout
+from usi_metric.runtime.signals import Terminated, terminate_as_interrupt
 from usi_metric.runtime.streams import guarded_stderr, reopen_closed_descriptors
 
 # Each command module has ``register(subparsers)``; the parser's ``func`` returns an exit code.
@@ -59,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usi`` console script; returns the exit code."""
     reopen_closed_descriptors()  # `2>&-`: no file opened later takes descriptor 2
-    with guarded_stderr():
+    with guarded_stderr(), terminate_as_interrupt():
         return _main(argv)
 
 
@@ -77,7 +79,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except UsiError as exc:
         print(f"usi: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated):
+            print(f"usi: terminated (signal {exc.signum})", file=sys.stderr)
+            return 128 + exc.signum
         print("usi: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `usi gap ... | head -1`: the reader has what it wanted

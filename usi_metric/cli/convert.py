@@ -50,6 +50,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
             name == SIM_PREFIX:
         raise UsiError(f"must be named {SIM_PREFIX}<name>.json (a release's simulator file)",
                        file=str(out))
+    from usi_metric.runtime.output import refuse_own_input, write_atomic
+
+    refuse_own_input(out, args.inputs)
     if out.is_dir():
         raise UsiError("is a folder", file=str(out))
     if out.exists() and not args.overwrite:
@@ -63,10 +66,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
                                                          for s in runs.sessions]:
         raise UsiError("internal error: the written file would not read back as the same "
                        "sessions", file=str(out))
-    from usi_metric.runtime.output import write_atomic
-
     text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
-    write_atomic(out, text, overwrite=args.overwrite)
+    write_atomic(out, text, overwrite=args.overwrite, inputs=args.inputs)
     tasks = len({s.task_key for s in runs.sessions})
     n_runs = len({s.group for s in runs.sessions})
     how = (f"the rollout form {{\"results\": [...]}} with run numbers ({why})"

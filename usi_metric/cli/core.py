@@ -268,9 +268,13 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_difficulty(args: argparse.Namespace) -> int:
+    from usi_metric.io.layout import release_inputs
     from usi_metric.io.release import load_release
-    from usi_metric.runtime.output import write_atomic
+    from usi_metric.runtime.output import refuse_own_input, write_atomic
     from usi_metric.scoring import pooled_difficulty
+
+    inputs = release_inputs(args.data_dir)
+    refuse_own_input(args.output, inputs)  # before the work, not after it
 
     release = load_release(args.data_dir, conversations=False)
     if not release.simulators:
@@ -281,7 +285,7 @@ def cmd_difficulty(args: argparse.Namespace) -> int:
     payload = {"difficulty": diff.values, "provenance": diff.provenance()}
     payload["provenance"]["data_dir"] = str(args.data_dir)
     write_atomic(args.output, json.dumps(payload, sort_keys=True, indent=2) + "\n",
-                 overwrite=args.overwrite)
+                 overwrite=args.overwrite, inputs=inputs)
     print(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, pooled over "
           f"{len(diff.simulators)} simulators ({', '.join(diff.simulators)})")
     return 0

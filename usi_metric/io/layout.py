@@ -127,3 +127,16 @@ def release_files(data_dir: str | Path) -> tuple[Path, list[Path], list[Path]]:
     root = release_root(data_dir)
     return (find_human_file(root), _find(root, "eval_results", SIM_PREFIX),
             _find(root, "survey_data", SURVEY_PREFIX))
+
+
+def release_inputs(data_dir: str | Path) -> list[Path]:
+    """Every file a command reads from a release folder (the human file, simulator and
+    survey files): what no output may replace (``runtime.output.refuse_own_input``).
+
+    >>> release_inputs("/nonexistent")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: /nonexistent: not a folder
+    """
+    human, sims, surveys = release_files(data_dir)
+    return [human, *sims, *surveys]

@@ -45,6 +45,7 @@ from usi_metric.judge.prompt import (
 )
 from usi_metric.judge.questions import SURVEY_QUESTIONS
 from usi_metric.report.gap import FieldGap, survey_gap
+from usi_metric.runtime.output import refuse_own_input
 from usi_metric.scoring.evaluation import covered_sessions, simulator_eval
 
 DATE_ENV = "USI_SURVEY_DATE"
@@ -243,6 +244,7 @@ def run_survey(data_dir: str | Path, out: str | Path, make_judge: Callable[[], J
     sessions = kept_sessions(humans, limit)
     if not sessions:
         raise UsiError("no kept human session to survey", file=str(human_file))
+    refuse_own_input(out, [human_file])
     check_out(out, overwrite)
     fixed_date = run_date(date)
     judge = make_judge()

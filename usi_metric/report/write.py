@@ -25,6 +25,7 @@ from typing import Any
 
 from usi_metric.aggregation.ece import MIN_SAMPLES
 from usi_metric.io import Release, load_release, select_simulators
+from usi_metric.io.layout import release_inputs
 from usi_metric.report import plots
 from usi_metric.report.bins import human_bins, simulator_bins
 from usi_metric.report.diagnosis import feature_diagnosis, mean_batch_rows
@@ -39,7 +40,7 @@ from usi_metric.report.wording import (
     largest_overestimation,
     survey_table_rows,
 )
-from usi_metric.runtime.output import check_folder_target, write_folder_atomic
+from usi_metric.runtime.output import check_folder_target, refuse_own_input, write_folder_atomic
 from usi_metric.runtime.progress import progress_steps
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 from usi_metric.scoring import CELL_KEYS, Difficulty, ScoreRow, leaderboard, resolve_difficulty
@@ -90,6 +91,8 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
     """
     if progress is None:
         progress = sys.stderr.isatty()
+    inputs = release_inputs(data_dir)
+    refuse_own_input(out_dir, inputs)
     check_folder_target(out_dir, overwrite, report_file, "report")
     with progress_steps(progress) as step:
         release = load_release(data_dir)
@@ -134,7 +137,8 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
             step("wrote report.md and report.html")
             return [p.name for p in files]
 
-        pictures = write_folder_atomic(out_dir, build, overwrite, report_file, "report")
+        pictures = write_folder_atomic(out_dir, build, overwrite, report_file, "report",
+                                       inputs)
     out = Path(out_dir)
     return ReportOutput(out, out / MARKDOWN, out / HTML, [out / n for n in pictures], gap)
 

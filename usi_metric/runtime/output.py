@@ -24,7 +24,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -72,6 +72,43 @@ def describe_os_error(exc: OSError) -> str:
     return f"cannot write the output ({os_reason(exc)})"
 
 
+def refuse_own_input(target: str | Path, inputs: Iterable[str | Path]) -> None:
+    """The one rule for every output: it may never be one of the tool's own inputs, nor a
+    folder holding one (replacing it would lose what was read), even with ``overwrite``.
+    Paths are compared after resolving symlinks, so a link to an input is that input.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); (d / "in.json").write_text("{}")
+    2
+    >>> refuse_own_input(d / "in.json", [d / "in.json"])
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: .../in.json: is one of this command's inputs; write elsewhere
+    >>> refuse_own_input(d / "out.json", [d / "in.json"])
+    """
+    out = Path(os.path.realpath(target))
+    for given in inputs:
+        inp = Path(os.path.realpath(given))
+        if inp == out:
+            raise UsiError("is one of this command's inputs; write elsewhere",
+                           file=str(target))
+        if out in inp.parents:
+            raise UsiError(f"holds this command's input {given}; write elsewhere",
+                           file=str(target))
+
+
+def _temp_prefix(name: str) -> str:
+    """A temporary name's prefix kept short enough that ``prefix + random + suffix`` stays
+    under the 255-byte name limit for any valid output name (a long name is cut, at a
+    character boundary).
+
+    >>> len(_temp_prefix("x" * 245).encode()) <= 200
+    True
+    """
+    cut = name.encode("utf-8")[:180].decode("utf-8", "ignore")
+    return f".{cut}."
+
+
 def _cwd_exists() -> bool:
     try:
         os.getcwd()
@@ -87,7 +124,8 @@ def _write_payload(fh: IO[bytes], data: Payload) -> None:
         fh.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def write_atomic(path: str | Path, data: Payload, overwrite: bool = False) -> Path:
+def write_atomic(path: str | Path, data: Payload, overwrite: bool = False,
+                 inputs: Iterable[str | Path] = ()) -> Path:
     """Write ``data`` (text as UTF-8, bytes, or a function that writes into a binary file)
     to ``path`` as a whole: into a temporary file in the same folder, flushed to disk, then
     renamed over ``path``. A failure or Ctrl-C leaves ``path`` as it was and no temporary
@@ -95,9 +133,12 @@ def write_atomic(path: str | Path, data: Payload, overwrite: bool = False) -> Pa
 
     An existing file is replaced only with ``overwrite``; a folder is refused. A device or
     pipe (``/dev/stdout``, ``/dev/full``) is written to directly: it holds no file to lose.
+    ``inputs`` are the files the command read: ``path`` may not be one of them
+    (:func:`refuse_own_input`).
     """
     target = Path(path)
     shown = str(path)
+    refuse_own_input(target, inputs)
     try:
         st = os.stat(target)
     except FileNotFoundError:
@@ -115,7 +156,8 @@ def write_atomic(path: str | Path, data: Payload, overwrite: bool = False) -> Pa
         raise UsiError(f"cannot write: the folder {real.parent} does not exist", file=shown)
     tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".partial", dir=real.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(real.name), suffix=".partial",
+                                   dir=real.parent)
         with os.fdopen(fd, "wb") as fh:
             _write_payload(fh, data)
             fh.flush()
@@ -188,14 +230,16 @@ def check_folder_target(out_dir: str | Path, overwrite: bool,
 
 def write_folder_atomic(out_dir: str | Path, build: Callable[[Path], T],
                         overwrite: bool = False, owned: Callable[[str], bool] | None = None,
-                        what: str = "output") -> T:
+                        what: str = "output", inputs: Iterable[str | Path] = ()) -> T:
     """Run ``build(tmp)`` to fill a temporary folder beside ``out_dir``, then swap it in
     whole: a re-run replaces the entire folder (nothing stale stays), and a failure or
     Ctrl-C leaves ``out_dir`` as it was and no temporary folder behind.
 
     An existing non-empty ``out_dir`` is replaced only with ``overwrite``, and then only
     when every name in it passes ``owned`` (what a previous run writes), so a mistyped
-    ``--out ~`` never deletes a home folder. Returns what ``build`` returns.
+    ``--out ~`` never deletes a home folder; ``out_dir`` may never be (or hold) one of
+    ``inputs`` (:func:`refuse_own_input`). A symlinked ``out_dir`` keeps its link: the
+    folder it points at is the one replaced. Returns what ``build`` returns.
 
     >>> import tempfile
     >>> out = Path(tempfile.mkdtemp()) / "report"
@@ -204,19 +248,20 @@ def write_folder_atomic(out_dir: str | Path, build: Callable[[Path], T],
     >>> sorted(p.name for p in out.iterdir())
     ['a.md']
     """
-    out = Path(out_dir)
     shown = str(out_dir)
-    check_folder_target(out, overwrite, owned, what)
+    refuse_own_input(out_dir, inputs)
+    check_folder_target(out_dir, overwrite, owned, what)
+    out = Path(os.path.realpath(out_dir))  # through a symlink: replace the target, not the link
     tmp: Path | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(out.name) + "partial-", dir=out.parent))
         result = build(tmp)
         os.chmod(tmp, umask_mode())
         _swap_in(tmp, out)
         tmp = None
     except OSError as exc:
-        where = _inside(exc.filename, tmp, out) or shown
+        where = _inside(exc.filename, tmp, Path(out_dir)) or shown
         raise UsiError(f"cannot write ({os_reason(exc)})", file=where) from None
     finally:
         if tmp is not None:
@@ -240,7 +285,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
     if not out.exists():
         os.rename(tmp, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old = Path(tempfile.mkdtemp(prefix=_temp_prefix(out.name) + "old-", dir=out.parent))
     os.rmdir(old)
     os.rename(out, old)
     try:
