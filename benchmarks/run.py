@@ -16,7 +16,8 @@ result of the paper. What it does:
    ``/work/shared/real/taubench_gpt-4o_airline.json.gz`` is there): the plain reference,
    one process, two processes; the feature matrices must be equal.
 3. Scale (``scale.py`` in fresh processes), crafted 1 MB messages (``worst_cases.py``),
-   the confidence intervals (``intervals.py``) and the training reward's cost
+   the confidence intervals (``intervals.py``), scoring against a human reference file
+   vs from the transcripts (``reference_speed.py``) and the training reward's cost
    (``reward_cost.py``: a whole default ``USIReward`` call vs featurizing its batch).
 
 Usage: ``python benchmarks/run.py [--quick] [--markdown FILE]``.
@@ -396,6 +397,16 @@ def _intervals(root: Path) -> tuple[list[str], list[tuple[bool, str]]]:
     return [intervals.report(iv)], [intervals.goal(iv)]
 
 
+def _reference(root: Path) -> tuple[list[str], list[tuple[bool, str]]]:
+    """Scoring against a human reference file vs from the transcripts
+    (``reference_speed.py``)."""
+    import reference_speed
+
+    print("human reference ...", flush=True)
+    r = reference_speed.bench_reference(root)
+    return [reference_speed.report(r)], [reference_speed.goal(r)]
+
+
 def _reward_cost() -> tuple[list[str], list[tuple[bool, str]]]:
     """The training reward's cost (``reward_cost.py``): a whole default call vs featurizing."""
     import reward_cost
@@ -443,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
         iv_text, iv_goals = _intervals(repeating)
         extra += iv_text
         more_goals += iv_goals
+        ref_text, ref_goals = _reference(real_like)
+        extra += ref_text
+        more_goals += ref_goals
     rc_text, rc_goals = _reward_cost()
     extra += rc_text
     more_goals += rc_goals

@@ -25,12 +25,13 @@ A simulator session: ``instance_id`` (the task instance it is a run of, e.g. ``a
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
-from usi_metric.errors import UsiError
+from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.features import featurize_many
 from usi_metric.features.names import DIMENSION_KEYS
 from usi_metric.io import Session, SessionSet, SurveySet, ids, load_survey
@@ -47,7 +48,6 @@ from usi_metric.scoring import (
     human_ceiling,
     load_difficulty_map,
     pooled_difficulty,
-    score_simulator,
 )
 from usi_metric.scoring.difficulty import PUBLISHED, map_values, published_difficulty
 from usi_metric.scoring.explain import no_usi_reason, sim_tasks, yardstick
@@ -405,12 +405,18 @@ def compute_usi(
                            "the task instance id for annotator 1, with _ann2 / _ann3 for "
                            "annotators 2 / 3", field="survey_judgments")
     ceiling_eval = _survey_set(human_eval, "human_eval")
-    row = score_simulator(sim, humans, diff, survey)
+    from usi_metric.reference.build import from_set
+    from usi_metric.scoring.score import score
+
+    ref = from_set(humans, ceiling_eval, source="references")
+    with warnings.catch_warnings():  # no USI is an error here, said in compute()'s words
+        warnings.filterwarnings("ignore", message=".*so there is no", category=UsiWarning)
+        row = score(sim, ref, survey=survey, difficulty=diff).row
     reason = no_usi_reason(row, diff, sim, "pass difficulty='published' (the default), "
                            "difficulty='self', a {task: d} map or the path of one")
     if reason is not None:
         raise UsiError(reason)
-    ceiling = human_ceiling(humans, diff, ceiling_eval).cells["usi"]
+    ceiling = human_ceiling(ref.humans(), diff, ref.human_eval()).cells["usi"]
     out: dict[str, float | int | None] = {}
     for key in OUTPUT_CELLS:
         cell = row.cells[key]

@@ -93,8 +93,9 @@ def _read(path: str) -> Any:
         raise UsiError("file not found", file=path)
     if p.is_dir():
         raise UsiError("is a folder, not a reference file", file=path)
-    try:
-        return pq.read_table(path)
+    try:  # ParquetFile, not read_table: no pyarrow.dataset (and pandas) to import
+        with pq.ParquetFile(path) as f:
+            return f.read()
     except (pa.ArrowException, OSError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise UsiError(f"not a readable Parquet file ({first})", file=path) from None
