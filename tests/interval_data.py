@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from usi_metric.aggregation.bootstrap import HumanTable, SimTable, simulator_cells, weighted_sums
+from usi_metric.aggregation.bootstrap import (
+    HumanTable,
+    SimTable,
+    human_cells,
+    simulator_cells,
+    weighted_sums,
+)
 from usi_metric.aggregation.eval_agree import SURVEY_SCALES
 from usi_metric.features.names import COLUMNS
 from usi_metric.io import SessionSet, SurveySet
@@ -263,6 +269,22 @@ def draw_tables(pop: Population, n_tasks: int,
         np.stack([pn[0] * h_succ[a] for a, _ in pairs]),
         np.stack([pn[0] * h_succ[b] for _, b in pairs]), h_agree, np.ones(t), has_eval=True)
     return table, ceiling
+
+
+def population_rows(pop: Population, chunks: int, size: int,
+                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The generator's simulator cells and human-ceiling cells from one very large draw."""
+    rng = np.random.default_rng(seed)
+    totals: list[dict[str, np.ndarray] | None] = [None, None]
+    tables: tuple[SimTable, HumanTable] | None = None
+    for _ in range(chunks):
+        tables = draw_tables(pop, size, rng)
+        for i, table in enumerate(tables):
+            part = weighted_sums([(np.ones((1, size)), table)])
+            prev = totals[i]
+            totals[i] = part if prev is None else {k: prev[k] + part[k] for k in part}
+    assert tables is not None and totals[0] is not None and totals[1] is not None
+    return (simulator_cells(tables[0], totals[0])[0], human_cells(tables[1], totals[1])[0])
 
 
 def population_cells(pop: Population, chunks: int, size: int, seed: int) -> np.ndarray:

@@ -34,9 +34,10 @@ def usi(*args: str) -> dict:
 
 
 def leaderboard(data_dir: Path, difficulty: Path | None = None) -> list[dict]:
-    args = ["leaderboard", "--data-dir", str(data_dir), "--format", "json"]
-    if difficulty is not None:
-        args += ["--difficulty", str(difficulty)]
+    """The leaderboard on the given map, else pooled over the simulators scored ('self',
+    the paper's table; the default yardstick is the published map)."""
+    args = ["leaderboard", "--data-dir", str(data_dir), "--format", "json",
+            "--difficulty", "self" if difficulty is None else str(difficulty)]
     return usi(*args)["rows"]
 
 

@@ -17,17 +17,19 @@ from usi_metric.runtime.lazy import lazy_exports
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "usi_metric.errors": ("UsiError",),
+    "usi_metric.errors": ("UsiError", "UsiWarning"),
     "usi_metric.features.names": ("COLUMNS", "DIMENSIONS", "FEATURE_NAMES"),
     "usi_metric.features.extract": ("featurize",),
     "usi_metric.hf.evaluate_inputs": ("evaluate_inputs", "group_by_task", "release_inputs"),
     "usi_metric.hf.evaluate_metric": ("evaluate_module_path",),
+    "usi_metric.reference.model": ("HumanReference",),
     "usi_metric.io.release": ("load_humans", "load_release", "load_simulator",
                               "load_simulator_files", "load_survey"),
     "usi_metric.samples": ("new_simulator_dir", "sample_release_dir"),
     "usi_metric.scoring.difficulty": ("Difficulty", "load_difficulty_map",
                                       "pooled_difficulty"),
     "usi_metric.scoring.leaderboard": ("human_ceiling", "leaderboard", "score_simulator"),
+    "usi_metric.scoring.score": ("UsiScore", "score"),
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

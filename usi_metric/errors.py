@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class UsiError(Exception):
+class UsiError(ValueError):
     """A user-facing problem with input data or arguments.
 
     The message is one line naming the file, the id and the field when known.
@@ -42,3 +42,13 @@ class UsiError(Exception):
 def _rebuild(reason: str, file: str | None, id: str | None,  # noqa: A002
              field: str | None) -> UsiError:
     return UsiError(reason, file=file, id=id, field=field)
+
+
+class UsiWarning(UserWarning):
+    """Something a score stands on that the user should know (a survey of seeded fills
+    only, a yardstick that covers none of the tasks scored): said through ``warnings``,
+    shown by the CLI as one ``usi: warning:`` line.
+
+    >>> issubclass(UsiWarning, UserWarning)
+    True
+    """

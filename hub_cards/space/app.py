@@ -203,7 +203,7 @@ class _Loaded:
 
 def _load(path: Path) -> _Loaded:
     release = load_release(path, strict=False, conversations=False)
-    diff = resolve_difficulty(release, "self")
+    diff = resolve_difficulty(release, "published")
     rows = leaderboard(release, diff)
     tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
     sims = [r for r in rows if r.kind != "human"]

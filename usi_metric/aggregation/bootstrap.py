@@ -34,7 +34,6 @@ from usi_metric.aggregation.rows import SCALE
 from usi_metric.features.names import COLUMNS, DIMENSION_KEYS, DIMENSIONS, FEATURE_NAMES
 
 CELLS: tuple[str, ...] = (*DIMENSION_KEYS, "eval_agree", "ece", "usi")
-N_BATCHES = 3
 FEATURES: tuple[int, ...] = tuple(COLUMNS.index(f) for f in FEATURE_NAMES)
 _FEAT_SCALE = SCALE[list(FEATURES)]
 _DIM_IDX = [np.array([FEATURE_NAMES.index(f) for f in feats]) for feats in DIMENSIONS.values()]
@@ -255,20 +254,21 @@ def _expand(table: SimTable, runs: tuple[str, ...], masks: tuple[int, ...],
     """The same statistics on a larger run / mask / ECE-run axis (zeros elsewhere)."""
     t = table.n_tasks
     f = table.run_sum.shape[2]
+    nb = table.run_sum.shape[0]  # human batches (a release: 3)
     pos = [runs.index(r) for r in table.runs]
-    run_sum = np.zeros((N_BATCHES, len(runs), f, t))
-    run_n = np.zeros((N_BATCHES, len(runs), t))
+    run_sum = np.zeros((nb, len(runs), f, t))
+    run_n = np.zeros((nb, len(runs), t))
     run_sum[:, pos] = table.run_sum
     run_n[:, pos] = table.run_n
     mpos = [masks.index(_remap_mask(m, pos)) for m in table.masks]
-    hum_sum = np.zeros((N_BATCHES, len(masks), f, t))
-    hum_n = np.zeros((N_BATCHES, len(masks), t))
+    hum_sum = np.zeros((nb, len(masks), f, t))
+    hum_n = np.zeros((nb, len(masks), t))
     hum_sum[:, mpos] = table.hum_sum
     hum_n[:, mpos] = table.hum_n
     epos = [ece_runs.index(e) for e in table.ece_runs]
     ece = {}
     for k in ("ece_n", "ece_s", "ece_h"):
-        arr = np.zeros((N_BATCHES, len(ece_runs), N_BINS, t))
+        arr = np.zeros((nb, len(ece_runs), N_BINS, t))
         arr[:, epos] = getattr(table, k)
         ece[k] = arr
     return replace(table, run_sum=run_sum, run_n=run_n, hum_sum=hum_sum, hum_n=hum_n,

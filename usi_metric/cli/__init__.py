@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from usi_metric import __version__
-from usi_metric.cli import compare, convert, core, dataset, hub, report, survey
+from usi_metric.cli import compare, convert, core, dataset, hub, reference, report, survey
 from usi_metric.errors import UsiError
 from usi_metric.runtime.output import describe_os_error, silence_stdout
 from usi_metric.runtime.streams import guarded_stderr, reopen_closed_descriptors
 
 # Each command module has ``register(subparsers)``; the parser's ``func`` returns an exit code.
-COMMAND_MODULES = [core, compare, convert, hub, dataset, report, survey]
+COMMAND_MODULES = [core, compare, convert, hub, dataset, report, survey, reference]
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +21,7 @@ from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 
 if TYPE_CHECKING:
     from usi_metric.io.sessions import Release
+    from usi_metric.reference import HumanReference
 
 # The commands import what they need when they run: the parser builds without numpy.
 
@@ -28,27 +32,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the core subcommands to the ``usi`` parser."""
     p = sub.add_parser("leaderboard", help="score every simulator of a release folder")
     p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
-    p.add_argument("--difficulty", default="self",
-                   help="the ECE yardstick: 'self' (pooled over the simulators scored, as the "
-                   "paper's table; default), 'published' (the paper's frozen map) or MAP.json")
+    p.add_argument("--reference", metavar="REF",
+                   help="score against this human reference file (usi reference build) "
+                   "instead of the release's humans")
+    p.add_argument("--difficulty", default=None,
+                   help="the ECE yardstick: 'published' (the paper's frozen map; default, or "
+                   "the map stored in --reference), 'self' (pooled over the simulators "
+                   "scored; on the paper's release the same map), or MAP.json")
     p.add_argument("--format", choices=FORMATS, default="table")
     add_ci_arguments(p)
     p.set_defaults(func=cmd_leaderboard)
 
-    p = sub.add_parser("score", help="score one new simulator against the release's humans")
+    p = sub.add_parser("score", help="score one new simulator against the people of a "
+                       "release or of a reference file")
     p.add_argument("runs", nargs="+", metavar="RUNS",
                    help="the simulator's runs file(s), merged (say one per domain): the "
                    "release's {id: entry}, the rollout form {\"results\": [...]}, or the "
                    "results file of a tau-bench, tau2-bench or OdysSim run (told by content)")
     p.add_argument("--domain", choices=DOMAINS,
                    help="the domain of a tau-bench / tau2-bench file that does not say it")
-    p.add_argument("--data-dir", required=True, help="release folder (tau-usi layout)")
+    p.add_argument("--data-dir", help="release folder (tau-usi layout): its humans")
+    p.add_argument("--reference", metavar="REF",
+                   help="a human reference file (usi reference build): its people, without "
+                   "the transcripts (give this or --data-dir)")
     p.add_argument("--survey", help="the simulator's survey answers on the human sessions")
-    p.add_argument("--difficulty", default="published",
+    p.add_argument("--difficulty", default=None,
                    help="the ECE yardstick: 'published' (the paper's frozen per-task "
                    "difficulty of its 31 simulators, so the USI is comparable with the "
-                   "published table; default), 'release' (pooled over the release's "
-                   "simulators), 'self' (over this simulator alone) or MAP.json")
+                   "published table; default, unless the reference stores a map: then that "
+                   "map), 'release' (pooled over the release's simulators), 'self' (over "
+                   "this simulator alone) or MAP.json")
     p.add_argument("--label", help="name to show (default: from the file name)")
     p.add_argument("--format", choices=FORMATS, default="table")
     add_ci_arguments(p)
@@ -68,40 +81,94 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_features)
 
 
-def _caption(data_dir: str) -> str:
-    return SYNTHETIC_NOTE if is_synthetic(data_dir) else ""
+def _caption(data_dir: str | None, ref: HumanReference | None = None) -> str:
+    synthetic = (data_dir is not None and is_synthetic(data_dir)) or (
+        ref is not None and bool(ref.provenance.get("synthetic")))
+    return SYNTHETIC_NOTE if synthetic else ""
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from usi_metric.io.formats import misread_run_suffixes
     from usi_metric.io.release import load_release
     from usi_metric.report.render import print_rows
-    from usi_metric.scoring import leaderboard, resolve_difficulty
+    from usi_metric.scoring import human_ceiling, resolve_difficulty, sort_rows
     from usi_metric.scoring.explain import yardstick, yardstick_line
+    from usi_metric.scoring.score import default_difficulty, score
 
     options = options_from_args(args)
     release = load_release(args.data_dir, strict=False, conversations=False)
-    diff = resolve_difficulty(release, args.difficulty)
-    rows = leaderboard(release, diff)
+    ref = reference_of(args, release)
+    humans, human_eval = ref.humans(), ref.human_eval()
+    diff = (default_difficulty(ref) if args.difficulty is None
+            else resolve_difficulty(release, args.difficulty))
+    rows = [human_ceiling(humans, diff, human_eval)]
+    with cli_warnings():
+        for name, sim in release.simulators.items():
+            rows.append(score(sim, ref, survey=release.surveys.get(name), difficulty=diff).row)
+    rows = sort_rows(rows)
     tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
     y = yardstick(diff, tasks)
     extra, notes = {"difficulty": y}, [yardstick_line(y)]
+    if args.reference is not None:
+        extra["reference"] = args.reference
     if options is not None:
-        rows, ci_extra, ci_note = with_intervals(rows, release.humans, release.simulators, diff,
-                                                 release.surveys, release.human_eval, options)
+        rows, ci_extra, ci_note = with_intervals(rows, humans, release.simulators, diff,
+                                                 release.surveys, human_eval, options)
         extra.update(ci_extra)
         notes.append(ci_note)
-    print_rows(rows, args.format, f"USI leaderboard: {args.data_dir}", _caption(args.data_dir),
-               extra=extra, notes=notes)
+    print_rows(rows, args.format, f"USI leaderboard: {args.data_dir}",
+               _caption(args.data_dir, ref), extra=extra, notes=notes)
     for problem in release.problems:
         print(f"usi: error: {problem} ({_left_out(problem, release)})", file=sys.stderr)
     if not release.simulators and not release.problems:
         note_no_simulators(args.data_dir, "only the human row")
+    if tasks and y["n_tasks_outside"] == y["n_tasks_scored"]:
+        print(f"usi: warning: the {diff.source} yardstick knows none of the {len(tasks)} "
+              f"tasks of the runs, so no row has an ECE or a USI; {HOW_CLI}", file=sys.stderr)
     for sim in release.simulators.values():
-        misread = misread_run_suffixes(sim.sessions, _human_ids(release))
+        misread = misread_run_suffixes(sim.sessions, set(ref.base_ids))
         if misread is not None:
             print(f"usi: warning: {sim.path}: {misread}", file=sys.stderr)
     return 2 if release.problems else 0
+
+
+HOW_CLI = ("pass '--difficulty self' (pooled over the runs scored) or '--difficulty MAP.json' "
+           "(or build the reference with '--difficulty MAP.json')")
+
+
+def reference_of(args: argparse.Namespace, release: Release | None = None) -> HumanReference:
+    """The people a command scores against: ``--reference``'s file, else the release's
+    humans (read with the release, or from ``--data-dir``)."""
+    from usi_metric.reference import HumanReference
+    from usi_metric.reference.build import from_set
+
+    if getattr(args, "reference", None) is not None:
+        return HumanReference.load(args.reference)
+    if release is not None:
+        return from_set(release.humans, release.human_eval, source=f"release {args.data_dir}",
+                        synthetic=is_synthetic(args.data_dir))
+    return HumanReference.from_release(args.data_dir)
+
+
+@contextlib.contextmanager
+def cli_warnings(skip: str | None = None) -> Iterator[None]:
+    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr;
+    ``skip``: a message the command says itself (as an error)."""
+    from usi_metric.errors import UsiWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UsiWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                text = str(w.message)
+                if skip is not None and skip in text:
+                    continue
+                if issubclass(w.category, UsiWarning):
+                    print(f"usi: warning: {text}", file=sys.stderr)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def note_no_simulators(data_dir: str, consequence: str) -> None:
@@ -125,20 +192,11 @@ def _left_out(problem: UsiError, release: Release) -> str:
     return "survey left out"
 
 
-def _human_ids(release: Release) -> set[str]:
-    return {s.base_id for s in release.humans.sessions}
-
-
 def cmd_score(args: argparse.Namespace) -> int:
     from usi_metric.io.formats import misread_run_suffixes
     from usi_metric.io.release import load_release, load_simulator_files, load_survey
     from usi_metric.report.render import print_rows
-    from usi_metric.scoring import (
-        human_ceiling,
-        pooled_difficulty,
-        resolve_difficulty,
-        score_simulator,
-    )
+    from usi_metric.scoring import human_ceiling, resolve_difficulty
     from usi_metric.scoring.explain import (
         coverage,
         coverage_line,
@@ -149,55 +207,63 @@ def cmd_score(args: argparse.Namespace) -> int:
         yardstick,
         yardstick_line,
     )
+    from usi_metric.scoring.score import NO_SURVEY_COVER, SURVEY_IDS, score
 
+    if (args.data_dir is None) == (args.reference is None):
+        raise UsiError("give the people to score against: --data-dir DIR (a release) or "
+                       "--reference REF (a reference file), one of them")
+    if args.difficulty == "release" and args.data_dir is None:
+        raise UsiError("'--difficulty release' pools the release's simulators: it needs "
+                       "--data-dir")
     options = options_from_args(args)
-    release = load_release(args.data_dir, conversations=False)
-    sim = load_simulator_files(args.runs, args.label, domain=args.domain)
+    ref = reference_of(args)
+    sim = load_simulator_files(args.runs, args.label, domain=args.domain, conversations=False)
     runs_file = ", ".join(args.runs)
     survey = load_survey(args.survey, sim.name) if args.survey else None
-    if survey is not None:
-        c = survey_coverage(survey, release.humans)
-        if c["n_covered"] == 0:
-            raise UsiError("no id of the survey file is a kept human session of the release "
-                           "(its ids are the humans' session ids, like 'airline_7' or "
-                           "'airline_7_ann2')", file=args.survey)
-        if c["n_valid"] == 0:
-            print(f"usi: warning: {args.survey}: none of its {c['n_answers']} answers on the "
-                  "human sessions is one of the options, so its Eval is made of seeded fills "
-                  "only (is it a survey file?)", file=sys.stderr)
-    if args.difficulty == "self":
-        diff = pooled_difficulty([sim], "self-pooled")
-    else:
-        diff = resolve_difficulty(release, args.difficulty)
-    row = score_simulator(sim, release.humans, diff, survey)
+    if survey is not None and survey_coverage(survey, ref.humans())["n_covered"] == 0:
+        what = "reference" if args.reference else "release"
+        raise UsiError(f"{NO_SURVEY_COVER} of the {what} ({SURVEY_IDS})", file=args.survey)
+    spec = args.difficulty
+    if spec == "release":
+        spec = resolve_difficulty(load_release(args.data_dir, conversations=False), spec)
+    elif spec not in (None, "published", "self"):  # a map file (or a typo: one line)
+        spec = resolve_difficulty(None, spec)
+    result = None
+    with cli_warnings(skip="so there is no"):
+        result = score(sim, ref, survey=survey, difficulty=spec)
+    row, diff, humans = result.row, result.difficulty, ref.humans()
     if all(b.dims is None for b in row.batches):
-        misread = misread_run_suffixes(sim.sessions, _human_ids(release))
+        misread = misread_run_suffixes(sim.sessions, set(ref.base_ids))
         if misread is not None:
             raise UsiError(misread, file=runs_file)
-    if args.difficulty in ("published", "release", "self"):
-        how = ("pass '--difficulty published', '--difficulty release' or "
-               "'--difficulty MAP.json'")
+    if args.difficulty in (None, "published", "release", "self"):
+        how = ("pass '--difficulty published', '--difficulty self', '--difficulty release' "
+               "(with --data-dir) or '--difficulty MAP.json' (or build the reference with "
+               "'--difficulty MAP.json')")
     else:  # a map was given: its keys are what to check
         how = ("check that the map's task keys are the runs' (like 'airline_7'), or pass "
-               "'--difficulty published' or '--difficulty release'")
+               "'--difficulty published' or '--difficulty self'")
     reason = no_usi_reason(row, diff, sim, how)
     if reason is not None:
         raise UsiError(reason, file=runs_file)
-    rows = [human_ceiling(release.humans, diff, release.human_eval), row]
+    rows = [human_ceiling(humans, diff, ref.human_eval()), row]
     y = yardstick(diff, sim_tasks(sim))
-    cover = coverage(sim, release.humans)
+    cover = coverage(sim, humans)
     extra, notes = {"coverage": cover, "difficulty": y}, [yardstick_line(y), coverage_line(cover)]
+    if args.reference is not None:
+        extra["reference"] = args.reference
     if survey is not None:
-        extra["survey"] = survey_cover = survey_coverage(survey, release.humans)
+        extra["survey"] = survey_cover = survey_coverage(survey, humans)
         notes.append(survey_line(survey_cover))
     if options is not None:
         rows, ci_extra, ci_note = with_intervals(
-            rows, release.humans, {sim.name: sim}, diff,
-            {} if survey is None else {sim.name: survey}, release.human_eval, options)
+            rows, humans, {sim.name: sim}, diff,
+            {} if survey is None else {sim.name: survey}, ref.human_eval(), options)
         extra.update(ci_extra)
         notes.append(ci_note)
-    print_rows(rows, args.format, f"USI of {sim.name} against {args.data_dir}",
-               _caption(args.data_dir), extra=extra, notes=notes)
+    against = args.data_dir if args.reference is None else args.reference
+    print_rows(rows, args.format, f"USI of {sim.name} against {against}",
+               _caption(args.data_dir, ref), extra=extra, notes=notes)
     return 0
 
 

@@ -17,8 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace OUT when it holds a previous report (report.md, report.html, "
                    "PNGs; nothing else)")
     p.add_argument("--simulator", nargs="+", metavar="NAME",
-                   help="only show these simulators (scores still pool the difficulty over "
-                   "all simulators of the release, as `usi leaderboard`)")
+                   help="only show these simulators (scores stay those of `usi leaderboard`: "
+                   "with '--difficulty self' pooled over all simulators of the release)")
+    p.add_argument("--difficulty", default="published",
+                   help="the ECE yardstick: 'published' (the paper's frozen map; default), "
+                   "'self' (pooled over the release's simulators) or MAP.json")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("gap", help="the evaluative gap: survey over-estimation, success "
@@ -32,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from usi_metric.report.write import write_report
 
-    out = write_report(args.data_dir, args.out, args.simulator, overwrite=args.overwrite)
+    out = write_report(args.data_dir, args.out, args.simulator, overwrite=args.overwrite,
+                       difficulty=args.difficulty)
     print(f"wrote {out.markdown}, {out.html} and {len(out.files)} pictures in {out.out_dir}")
     if not out.gap["simulators"]:
         note_no_simulators(args.data_dir, "the report shows the humans only")

@@ -46,6 +46,19 @@ def load_lexicon_data() -> dict[str, Any]:
     return json.loads(text)
 
 
+def lexicons_sha256() -> str:
+    """The sha256 of the shipped ``lexicons.json`` (its bytes): which lexicons made a
+    feature value (a human reference records it).
+
+    >>> len(lexicons_sha256())
+    64
+    """
+    import hashlib
+
+    data = resources.files("usi_metric").joinpath("data", "lexicons.json").read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
 def _compile_all() -> dict[str, re.Pattern[str]]:
     data = load_lexicon_data()
     out: dict[str, re.Pattern[str]] = {}

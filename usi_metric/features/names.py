@@ -8,6 +8,11 @@ One home for the vocabulary: every other module takes the feature order from her
 
 from __future__ import annotations
 
+# The version of the feature definitions (docs/features.md: cleaning, the 19 features, their
+# units). Raise it with any change that moves a feature value; a human reference records it
+# (with the lexicons' sha256) and one made under another version is refused.
+FEATURE_VERSION = "1"
+
 # D1 -- conversation patterns
 D1_CONV: tuple[str, ...] = (
     "politeness_rate",

@@ -173,8 +173,8 @@ def evaluate_inputs(data_dir: str | Path, simulator: str) -> dict[str, Any]:
 
 def release_compute_kwargs(release: Release, simulator: str) -> dict[str, Any]:
     """The ``compute()`` kwargs of one simulator of a loaded release (it must be there):
-    difficulty pooled over every simulator of the release, as ``usi leaderboard``."""
-    difficulty = resolve_difficulty(release, "self")
+    the published yardstick, as ``usi leaderboard`` by default."""
+    difficulty = resolve_difficulty(release, "published")
     groups = group_by_task(session_records(release.simulators[simulator]),
                            session_records(release.humans))
     return {

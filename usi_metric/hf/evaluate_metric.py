@@ -379,7 +379,7 @@ def compute_usi(
     groups).
     With ``confidence_level`` (e.g. 0.95) also ``usi_ci_low`` / ``usi_ci_high``: a bootstrap
     interval of the USI over tasks (``usi_metric.scoring.intervals``; ``n_resamples``
-    (default 2000), ``seed`` (default 0), ``ci_method`` "percentile" (default) or "bca").
+    (default 2000), ``seed`` (default 0), ``ci_method`` "centred" (default), "percentile" or "bca").
 
     Two tasks, the humans' very words (D1..D4 = 100), a failure where humans succeed in
     bin [0, .2): ECE = 1/2 in each batch, USI = (4 x 100 + 50) / 5.

@@ -16,6 +16,8 @@ DOMAINS: tuple[str, ...] = ("airline", "retail")
 
 _ID_RE = re.compile(rf"({'|'.join(DOMAINS)})_(\d+)(?:_(\d+))?")
 _BATCH_SUFFIXES = {"_ann2": 2, "_ann3": 3}
+# The release's three human batches (annotators 1, 2, 3), as batch labels.
+RELEASE_BATCHES: tuple[str, ...] = ("1", "2", "3")
 _RUN_SUFFIXES = ("_1", "_2", "_3")
 OTHER_RUN = "0"
 
@@ -139,3 +141,16 @@ def simulator_keys(instance_id: str, multi_run: bool) -> tuple[str, str, str, in
     if _ID_RE.match(instance_id) is not None:
         return run, base, task_key(instance_id), ece_run_index(instance_id)
     return run, base, base, int(run) if run in ("1", "2", "3") and multi_run else 1
+
+
+def batch_order(labels: object) -> tuple[str, ...]:
+    """Batch labels in scoring order: by number when every label is a whole number written
+    in digits, else as strings (the one rule for a reference's batches, docs/usi.md).
+
+    >>> batch_order({"10", "2", "1"}), batch_order({"cohort-b", "10", "cohort-a"})
+    (('1', '2', '10'), ('10', 'cohort-a', 'cohort-b'))
+    """
+    unique = {str(x) for x in labels}  # type: ignore[attr-defined]
+    if unique and all(x.isascii() and x.isdigit() for x in unique):
+        return tuple(sorted(unique, key=lambda x: (int(x), x)))
+    return tuple(sorted(unique))

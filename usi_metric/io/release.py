@@ -21,6 +21,7 @@ from pathlib import Path
 from usi_metric.errors import UsiError
 from usi_metric.features import batch as _batch  # noqa: F401 - loaded before the timed read
 from usi_metric.io.formats import default_name, read_runs_files, record_id
+from usi_metric.io.ids import RELEASE_BATCHES
 from usi_metric.io.jsonfile import read_json
 from usi_metric.io.layout import (
     HUMAN_EVAL_NAME,
@@ -56,7 +57,9 @@ def load_humans(path: str | Path, name: str = "human", workers: int | None = Non
     for iid, entry in data.items():
         sessions.append(human_session(iid, check_entry(path, iid, entry,
                                                        need_conversation=True)))
-    return build_set(name, "human", path, sessions, workers)
+    humans = build_set(name, "human", path, sessions, workers)
+    humans.batches = RELEASE_BATCHES
+    return humans
 
 
 # ----------------------------------------------------------------------------- simulators

@@ -65,6 +65,9 @@ class SessionSet:
     sessions: list[Session]
     features: np.ndarray = field(repr=False)
     has_features: np.ndarray = field(repr=False)
+    # human sets: the batch labels in scoring order (None: the labels of the sessions'
+    # groups, ``ids.batch_order``); a release's human file always has batches 1, 2, 3
+    batches: tuple[str, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.sessions)

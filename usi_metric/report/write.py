@@ -4,8 +4,9 @@ The report holds (1) the leaderboard with the human ceiling, (2) a radar of the 
 (3) the evaluative gap of docs/gap.md (:mod:`usi_metric.report.gap`), (4) the per-feature
 behaviour diagnosis in words and bars, and (5) outcome calibration per difficulty bin.
 
-Scores are those of ``usi leaderboard`` on the same folder: the difficulty is pooled over all
-simulators of the release even when ``simulators`` selects only some of them to show.
+Scores are those of ``usi leaderboard`` on the same folder: the published yardstick by
+default (or ``difficulty``: ``self`` pools over every simulator of the release even when
+``simulators`` selects only some of them to show).
 
 >>> import tempfile
 >>> from usi_metric.samples import sample_release_dir
@@ -78,7 +79,8 @@ def report_file(name: str) -> bool:
 
 def write_report(data_dir: str | Path, out_dir: str | Path,
                  simulators: Sequence[str] | None = None,
-                 progress: bool | None = None, overwrite: bool = False) -> ReportOutput:
+                 progress: bool | None = None, overwrite: bool = False,
+                 difficulty: str | Difficulty = "published") -> ReportOutput:
     """Write ``report.md``, ``report.html`` and the PNGs into ``out_dir``.
 
     The folder appears whole when the report is done (``runtime.output.write_folder_atomic``):
@@ -94,7 +96,7 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
         names = select_simulators(release, simulators)
         step.total(6 + len(names))
         step("read the release")
-        diff = resolve_difficulty(release, "self")
+        diff = resolve_difficulty(release, difficulty)
         rows = leaderboard(release, diff)
         intervals = leaderboard_intervals(release, diff) if release.simulators else None
         step("scored the leaderboard")
@@ -145,10 +147,13 @@ def _intro(doc: Doc, release: Release, diff: Difficulty, shown: Sequence[ScoreRo
           f"{len(release.simulators)}. The User-Sim Index (USI, 0–100) says how human an LLM "
           "user simulator is (arXiv:2603.11245); the definition is in the usi-metric "
           "project's docs/ folder.")
-    doc.p(f"Task difficulty: mean success pooled over every run of the "
-          f"{len(diff.simulators)} simulators of the release ({diff.source}, as "
-          f"`usi leaderboard`); {len(diff.values)} tasks have one (≥ {MIN_SAMPLES} "
-          "samples).")
+    if diff.pooled:
+        doc.p(f"Task difficulty: mean success pooled over every run of the "
+              f"{len(diff.simulators)} simulators of the release ({diff.source}); "
+              f"{len(diff.values)} tasks have one (≥ {MIN_SAMPLES} samples).")
+    else:
+        doc.p(f"Task difficulty: the {diff.source} yardstick (a frozen per-task success "
+              f"map, as `usi leaderboard` by default); {len(diff.values)} tasks have one.")
 
 
 def _leaderboard(doc: Doc, out: Path, human: ScoreRow, shown: Sequence[ScoreRow],
@@ -274,7 +279,7 @@ def _calibration(doc: Doc, out: Path, release: Release, diff: Difficulty,
     doc.h(2, "5. Outcome calibration")
     hb = human_bins(release.humans, diff)
     sims = [(r.name, simulator_bins(release.simulators[r.name], diff)) for r in shown]
-    doc.p("Agent success rate per task-difficulty bin (difficulty = pooled simulator success, "
+    doc.p("Agent success rate per task-difficulty bin (difficulty = simulator success per task, "
           "so bin 0–0.2 holds the hardest tasks): humans (kept sessions) vs each simulator "
           "(all runs). A calibrated simulator follows the human line; the ECE of the "
           "leaderboard is the bin-weighted gap per run and batch."

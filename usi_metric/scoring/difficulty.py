@@ -73,7 +73,7 @@ def run_reward_maps(sim: SessionSet) -> dict[int, dict[str, int]]:
     return dict(sorted(maps.items()))
 
 
-def human_reward_map(humans: SessionSet, batch: int) -> dict[str, int]:
+def human_reward_map(humans: SessionSet, batch: int | str) -> dict[str, int]:
     """``{task: success}`` of a human batch's kept sessions (``keep: null`` is left out)."""
     g = str(batch)
     return {s.task_key: s.success for s in outcome_sessions(humans) if s.group == g}

@@ -28,11 +28,16 @@ from usi_metric.scoring.difficulty import (
     resolve_difficulty,
     run_reward_maps,
 )
-from usi_metric.scoring.evaluation import BATCHES, human_eval, simulator_eval
+from usi_metric.scoring.evaluation import (
+    batch_pairs,
+    human_batches,
+    human_eval,
+    simulator_eval,
+)
 from usi_metric.scoring.overlap import kept_indices, set_row, simulator_rows_vs_batch
 
 HUMAN_ROW_NAME = "Human (inter-ann.)"
-PAIRS = ((1, 2), (1, 3), (2, 3))
+PAIRS = ((1, 2), (1, 3), (2, 3))  # the release's batch pairs (the bootstrap's tables)
 CELL_KEYS = (*DIMENSION_KEYS, "eval_agree", "ece", "usi")
 
 
@@ -103,16 +108,16 @@ def score_simulator(
     difficulty: Difficulty,
     survey: SurveySet | None = None,
 ) -> ScoreRow:
-    """One simulator's leaderboard row against the three human batches."""
+    """One simulator's leaderboard row against each human batch (a release: 1, 2, 3)."""
     eval_cell, eval_batches = simulator_eval(survey, humans)
     eval_mean = None if eval_cell is None else eval_cell.mean
     run_maps = run_reward_maps(sim)
     results = []
     sim_bases = {sim.sessions[i].base_id for i in kept_indices(sim)}
-    for b in BATCHES:
-        res = BatchResult(batch=str(b), dims=None, ece=None, usi=None)
+    for b in human_batches(humans):
+        res = BatchResult(batch=b, dims=None, ece=None, usi=None)
         results.append(res)
-        h_bases = {humans.sessions[i].base_id for i in kept_indices(humans, str(b))}
+        h_bases = {humans.sessions[i].base_id for i in kept_indices(humans, b)}
         if not sim_bases & h_bases:
             continue  # no run shares a kept id with the batch: no rows, no ECE (the paper)
         h_map = human_reward_map(humans, b)
@@ -134,12 +139,13 @@ def score_simulator(
 def human_ceiling(
     humans: SessionSet, difficulty: Difficulty, human_eval_set: SurveySet | None = None
 ) -> ScoreRow:
-    """The "Human (inter-ann.)" row: batch pairs (1,2) (1,3) (2,3) against each other."""
+    """The "Human (inter-ann.)" row: every pair of batches (a release: (1,2) (1,3) (2,3))
+    against each other."""
     eval_cell = human_eval(human_eval_set, humans)
     eval_mean = None if eval_cell is None else eval_cell.mean
     results = []
-    for a, b in PAIRS:
-        ia, ib = kept_indices(humans, str(a)), kept_indices(humans, str(b))
+    for a, b in batch_pairs(human_batches(humans)):
+        ia, ib = kept_indices(humans, a), kept_indices(humans, b)
         common = ({humans.sessions[i].base_id for i in ia}
                   & {humans.sessions[i].base_id for i in ib})
         res = BatchResult(batch=f"{a}-{b}", dims=None, ece=None, usi=None)
@@ -169,8 +175,11 @@ def sort_rows(rows: Iterable[ScoreRow]) -> list[ScoreRow]:
     return human + sims
 
 
-def leaderboard(release: Release, difficulty: str | Difficulty | None = "self") -> list[ScoreRow]:
-    """Every simulator of the release plus the human ceiling, sorted as the paper's table."""
+def leaderboard(release: Release,
+                difficulty: str | Difficulty | None = "published") -> list[ScoreRow]:
+    """Every simulator of the release plus the human ceiling, sorted as the paper's table;
+    on the published yardstick by default (``"self"``: pooled over the release's simulators,
+    the paper's own table, which on the paper's release is the same map)."""
     diff = resolve_difficulty(release, difficulty)
     rows = [human_ceiling(release.humans, diff, release.human_eval)]
     for name, sim in release.simulators.items():

@@ -58,7 +58,8 @@ def run_sort_key(run: str) -> tuple[int, str]:
     return (int(run), run) if run.isdigit() else (1 << 30, run)
 
 
-def simulator_rows_vs_batch(sim: SessionSet, humans: SessionSet, batch: int) -> BatchMatch | None:
+def simulator_rows_vs_batch(sim: SessionSet, humans: SessionSet,
+                            batch: int | str) -> BatchMatch | None:
     """§8 step 1, or None when no run of the simulator shares a kept id with the batch.
 
     Each run's row uses its kept sessions whose base id is a kept id of the batch; the

@@ -59,7 +59,7 @@ Args:
         interval of the USI over tasks (tasks resampled with replacement, the same draw for
         the humans, every run and the survey; the difficulty map fixed).
     n_resamples: bootstrap resamples (default 2000). seed: their seed (default 0; the same
-        seed gives the same interval). ci_method: "percentile" (default) or "bca".
+        seed gives the same interval). ci_method: "centred" (default), "percentile" or "bca".
 Returns:
     usi, D1_conv, D2_info, D3_clarif, D4_react, ece, eval_agree (None without
     survey_judgments), each with a `_std` twin; human_usi and human_usi_std (the
