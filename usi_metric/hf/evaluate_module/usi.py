@@ -98,6 +98,7 @@ class Usi(evaluate.Metric):
         people once, to compute(reference=...)); they are checked and completed first."""
         if references is None and looks_like_rollouts(predictions):
             rollouts = prepare_rollouts(predictions, self._n_added())
+            self._select_rollouts()
             super().add_batch(predictions=rollouts, references=[NO_REFERENCE] * len(rollouts),
                               **kwargs)
             return
@@ -108,10 +109,18 @@ class Usi(evaluate.Metric):
         """Add one task group (one task), or one rollout; checked and completed first."""
         if reference is None and looks_like_rollouts([prediction]):
             (rollout,) = prepare_rollouts([prediction], self._n_added())
+            self._select_rollouts()
             super().add(prediction=rollout, reference=NO_REFERENCE, **kwargs)
             return
         (prediction,), (reference,) = prepare_task_groups([prediction], [reference])
         super().add(prediction=prediction, reference=reference, **kwargs)
+
+    def _select_rollouts(self) -> None:
+        """Choose the rollout input format before evaluate guesses (its guess tries the task
+        groups first and fails on a rollout with a KeyError it does not catch)."""
+        if getattr(self, "writer", None) is None:
+            self.selected_feature_format = rollout_features()
+            self._init_writer()
 
     def _n_added(self) -> int:
         """Examples written so far (positions in messages count across batches)."""
