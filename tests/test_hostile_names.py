@@ -84,3 +84,70 @@ def test_csv_name_cells_are_never_formulas(named: Path) -> None:
     rows = json.loads(usi("leaderboard", "--data-dir", str(named), "--format",
                           "json").stdout)["rows"]
     assert {r["name"] for r in rows} >= {FORMULA, HOSTILE}
+
+
+def _runs_with(tmp_path: Path, name: str, change: dict) -> Path:
+    """The mini release's runs with the first record changed, saved as ``name``."""
+    from minirelease import RUNS
+
+    runs = json.loads(json.dumps(RUNS))
+    runs["results"][0].update(change)
+    path = tmp_path / name
+    path.write_text(json.dumps(runs), "utf-8")
+    return path
+
+
+def test_a_usage_error_shows_escapes(named: Path) -> None:
+    err = one_line_error(usi("leaderboard", "--data-dir", str(named), "--format", TERMINAL),
+                         "--format")
+    no_raw_controls(err)
+    assert "t\\x1b]0;PWNED\\x07" in err
+
+
+def test_an_id_in_an_error_shows_escapes(named: Path, tmp_path: Path) -> None:
+    bad = _runs_with(tmp_path, "runs.json", {"instance_id": f"airline_0{TERMINAL}",
+                                             "reward": "x"})
+    err = one_line_error(usi("score", "--data-dir", str(named), str(bad)),
+                         "runs.json", "airline_0t\\x1b]0;PWNED", "reward")
+    no_raw_controls(err)
+
+
+def test_compare_and_features_show_escapes(named: Path, tmp_path: Path) -> None:
+    proc = usi("compare", "--data-dir", str(named), HOSTILE, FORMULA, "--resamples", "50",
+               "--permutations", "50")
+    assert proc.returncode == 0, proc.stderr
+    no_raw_controls(proc.stdout + proc.stderr)
+    assert "t\\x1b]0;PWNED\\x07" in proc.stdout
+    # an id that would be a formula in a spreadsheet: its CSV cell starts with an apostrophe
+    runs = _runs_with(tmp_path, "f.json", {"instance_id": "=1+1", "reward": 1.0})
+    proc = usi("features", str(runs), "--format", "csv")
+    cells = [c for row in csv.reader(io.StringIO(proc.stdout)) for c in row]
+    assert proc.returncode == 0 and "'=1+1" in cells, (proc.stdout, proc.stderr)
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+def test_score_csv_of_a_file_named_like_a_formula(named: Path, tmp_path: Path) -> None:
+    runs = _runs_with(tmp_path, "@SUM(A1).json", {})
+    proc = usi("score", "--data-dir", str(named), str(runs), "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    names = [row[0] for row in csv.reader(io.StringIO(proc.stdout))][1:]
+    assert "'@SUM(A1)" in names, names
+
+
+def test_the_space_shows_hostile_names_inert(named: Path, tmp_path: Path) -> None:
+    from test_space_browser import load_app
+
+    app = load_app()
+    view = app.leaderboard_view(named)
+    shown = view.note + "".join(c for row in view.rows for c in row)
+    no_raw_controls(shown)
+    assert any("t\\x1b]0;PWNED\\x07" in row[0] for row in view.rows), view.rows
+    runs = _runs_with(tmp_path, "x.json", {})
+    res = app.score_upload(str(runs), label=HOSTILE, path=named)
+    assert res.ok, res.message
+    no_raw_controls(res.message + "".join(c for row in res.rows for c in row))
+    assert "<img" not in res.message and "&lt;img src=x onerror=alert(1)&gt;" in res.message
+    hostile_file = _runs_with(tmp_path, f"{TERMINAL}{HTML}.json", {"reward": "x"})
+    err = app.score_upload(str(hostile_file), path=named)
+    assert not err.ok and "<img" not in err.message
+    no_raw_controls(err.message)

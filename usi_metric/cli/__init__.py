@@ -35,7 +35,7 @@ class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (exit 2), like ours."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"usi: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, for_terminal(f"usi: error: {message} (see '{self.prog} --help')") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -73,6 +73,6 @@ def cmd_convert(args: argparse.Namespace) -> int:
     n_runs = len({s.group for s in runs.sessions})
     how = (f"the rollout form {{\"results\": [...]}} with run numbers ({why})"
            if form == ROLLOUT else "the release layout {instance_id: entry}")
-    print(f"wrote {out}: {len(runs.sessions)} sessions ({tasks} tasks, {n_runs} run(s)) "
-          f"as {how}")
+    print(for_terminal(f"wrote {out}: {len(runs.sessions)} sessions ({tasks} tasks, "
+                       f"{n_runs} run(s)) as {how}"))
     return 0

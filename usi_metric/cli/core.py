@@ -170,8 +170,9 @@ def cli_warnings(skip: str | None = None) -> Iterator[None]:
                     continue
                 if issubclass(w.category, UsiWarning):
                     print(for_terminal(f"usi: warning: {text}"), file=sys.stderr)
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                else:  # another library's warning, as Python shows it, made inert
+                    sys.stderr.write(for_terminal(warnings.formatwarning(
+                        w.message, w.category, w.filename, w.lineno), keep_lines=True))
 
 
 def note_no_simulators(data_dir: str, consequence: str) -> None:
@@ -289,8 +290,9 @@ def cmd_difficulty(args: argparse.Namespace) -> int:
     payload["provenance"]["data_dir"] = str(args.data_dir)
     write_atomic(args.output, json.dumps(payload, sort_keys=True, indent=2) + "\n",
                  overwrite=args.overwrite, inputs=inputs)
-    print(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, pooled over "
-          f"{len(diff.simulators)} simulators ({', '.join(diff.simulators)})")
+    print(for_terminal(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, "
+                       f"pooled over {len(diff.simulators)} simulators "
+                       f"({', '.join(diff.simulators)})"))
     return 0
 
 

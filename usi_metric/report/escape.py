@@ -6,6 +6,8 @@ written to: one helper per medium, here and nowhere else.
 - :func:`for_markdown`: raw HTML, links (``[x](javascript:...)``) and table pipes escaped,
   line breaks made spaces, so a name is one line of plain text in ``report.md``.
   Code spans of our own wording (between backticks) stay code.
+- :func:`one_line` and :func:`for_html`: a name on one line of at most ``limit``
+  characters, then (for a page, such as the Space's) every markup character an entity.
 - :func:`for_csv`: a cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage
   return) gets a leading apostrophe, so a spreadsheet never evaluates it as a formula.
 
@@ -19,6 +21,7 @@ written to: one helper per medium, here and nowhere else.
 
 from __future__ import annotations
 
+import html
 import unicodedata
 
 # what makes live markup of a name: a link or image ('[', ']'; '(' and ')' need nothing once
@@ -42,15 +45,20 @@ def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029"
 
 
-def for_terminal(text: object) -> str:
-    r"""``text`` with every control character (newlines too) written as its escape.
+def for_terminal(text: object, keep_lines: bool = False) -> str:
+    r"""``text`` with every control character (newlines too, unless ``keep_lines``: text of
+    several lines, such as a prompt) written as its escape.
 
     >>> for_terminal("a\nb\tc"), for_terminal("ok ünïcode")
     ('a\\nb\\tc', 'ok ünïcode')
+    >>> for_terminal("a\x1b[2J\nb", keep_lines=True)
+    'a\\x1b[2J\nb'
     """
     s = str(text)
     if s.isprintable():
         return s
+    if keep_lines:
+        return "\n".join(for_terminal(line) for line in s.split("\n"))
     named = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
     return "".join(named.get(ch) or (_visible(ch) if _is_control(ch) else ch) for ch in s)
 
@@ -104,3 +112,25 @@ def for_csv(text: object) -> str:
     """
     s = str(text)
     return "'" + s if s.startswith(CSV_FORMULA_START) else s
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    r"""User text on one line (runs of white space one space), lone surrogates as ``?``,
+    other control characters as their escapes, at most ``limit`` characters.
+
+    >>> one_line("a\n  b\ud800\x1b[2J"), len(one_line("x" * 500, 10))
+    ('a b?\\x1b[2J', 10)
+    """
+    one = " ".join(str(text).split()).encode("utf-8", "replace").decode("utf-8")
+    one = for_terminal(one)
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def for_html(text: object, limit: int = 300) -> str:
+    """User text made inert for HTML: :func:`one_line`, then every markup character
+    (quotes too: safe inside an attribute) an entity.
+
+    >>> for_html('<b onclick="x()">A&B</b>')
+    '&lt;b onclick=&quot;x()&quot;&gt;A&amp;B&lt;/b&gt;'
+    """
+    return html.escape(one_line(text, limit), quote=True)
