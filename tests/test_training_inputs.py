@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from rollout_gen import make_rollouts
 
-from usi_metric import HumanReference, USIReward, UsiError, UsiWarning, score_batch
+from usi_metric import HumanReference, UsiError, USIReward, UsiWarning, score_batch
 
 TOL = 1e-9
 OK_CONV = [{"role": "assistant", "content": "How can I help you today?"},
