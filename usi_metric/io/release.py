@@ -40,6 +40,7 @@ from usi_metric.io.sessions import (
     human_session,
 )
 from usi_metric.io.validate import check_entry, top_object
+from usi_metric.report.escape import for_terminal
 from usi_metric.runtime.gc import gc_paused
 from usi_metric.runtime.parallel import map_parallel, workers_for
 
@@ -94,7 +95,7 @@ def load_simulator_files(paths: Sequence[str | Path], name: str | None = None,
     paths = [str(p) for p in paths]
     runs = read_runs_files(paths, domain)
     for note in runs.warnings:
-        print(f"usi: warning: {note}", file=sys.stderr)
+        print(for_terminal(f"usi: warning: {note}"), file=sys.stderr)
     return build_set(name or default_name(paths), "llm", ", ".join(paths), runs.sessions,
                      workers, conversations)
 
