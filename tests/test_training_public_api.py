@@ -267,3 +267,61 @@ def test_synthetic_people_published_yardstick(synthetic, per_task) -> None:
            difference_brute(rolls, batches, diff, feats=feats))
     _close(_credits(ref, rolls, credit="gradient", terms=["D4_react"], scale=4.0),
            gradient_formula(rolls, batches, diff, feats=feats, terms=["D4_react"]), 4.0)
+
+
+def _spread_reference(rolls, feats, batches) -> dict:
+    """Per feature, population mean/std of the rollouts with features whose task a kept
+    person did, and of those people's kept sessions with features on the same tasks."""
+    import statistics
+
+    from paper_reference import FEATURES, PERCENT, conversation_features, is_kept
+
+    done = {k for _, b in batches for k, e in b.items() if is_kept(e)}
+    sim = [f for (t, _, _), f in zip(rolls, feats, strict=True) if f is not None and t in done]
+    tasks = {t for (t, _, _), f in zip(rolls, feats, strict=True) if f is not None and t in done}
+    people = [f for _, b in batches for k, e in b.items() if is_kept(e) and k in tasks
+              for f in [conversation_features(e.get("conversation") or [], "human")]
+              if f is not None]
+    out = {}
+    for k in FEATURES:
+        unit = 100.0 if k in PERCENT else 1.0
+        out[k] = {side: {"mean": statistics.fmean(f[k] for f in rows) * unit,
+                         "std": statistics.pstdev([f[k] for f in rows]) * unit}
+                  for side, rows in (("batch", sim), ("people", people))}
+    return {"n_batch": len(sim), "n_people": len(people), "features": out}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_spread_beside_the_people(world, rollouts, kind) -> None:
+    """``score_batch``'s and ``reward_fn.last``'s ``spread``: each feature's mean and std of
+    the batch beside the people's (what the D terms, comparing means, cannot see)."""
+    rolls, feats = rollouts[kind]
+    convs, tasks, rewards = _split(rolls)
+    got = score_batch(world["ref"], convs, task_keys=tasks, rewards=rewards,
+                      difficulty=world["diff"])["spread"]
+    want = _spread_reference(rolls, feats, world["batches"])
+    assert (got["n_batch"], got["n_people"]) == (want["n_batch"], want["n_people"])
+    assert want["n_batch"] < len(rolls) and want["n_people"] > want["n_batch"] // 3
+    assert list(got["features"]) == list(want["features"])
+    for k, sides in want["features"].items():
+        for side, vals in sides.items():
+            for stat, v in vals.items():
+                assert math.isclose(got["features"][k][side][stat], v, rel_tol=0,
+                                    abs_tol=TOL), (k, side, stat)
+    assert any(s["batch"]["std"] > 0 and s["people"]["std"] > 0
+               for s in want["features"].values())
+    fn = USIReward(world["ref"], difficulty=world["diff"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UsiWarning)
+        fn(convs, task_key=tasks, reward=rewards)
+    assert fn.last["spread"] == got
+
+
+def test_spread_none_without_people(world) -> None:
+    convs = [[{"role": "user", "content": f"Where is parcel {i} of order W{88 + i}?"}]
+             for i in range(3)]
+    with pytest.warns(UsiWarning, match="no USI"):
+        got = score_batch(world["ref"], convs, task_keys=["retail_900", "retail_901",
+                                                          "retail_900"],
+                          rewards=[1.0, 0.0, 1.0], difficulty=world["diff"])
+    assert got["spread"] is None and got["usi"] is None
