@@ -151,3 +151,65 @@ def test_the_space_shows_hostile_names_inert(named: Path, tmp_path: Path) -> Non
     err = app.score_upload(str(hostile_file), path=named)
     assert not err.ok and "<img" not in err.message
     no_raw_controls(err.message)
+
+
+# ----------------------------------------------------------------------------- the human row
+HUMAN_ROW = "Human (inter-ann.)"  # written out: the test does not import the label
+
+
+@pytest.fixture(scope="module")
+def human_named(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini release whose simulator ``s2`` is a file named like the human row."""
+    root = mini_release(tmp_path_factory.mktemp("humanrow"))
+    ev = root / "eval_results"
+    os.rename(ev / "eval_results_s2.json", ev / f"eval_results_{HUMAN_ROW}.json")
+    return root
+
+
+def test_a_simulator_named_like_the_human_row_is_left_out_in_one_line(human_named: Path
+                                                                       ) -> None:
+    bad = str(human_named / "eval_results" / f"eval_results_{HUMAN_ROW}.json")
+    for fmt in ("table", "csv", "json"):
+        proc = usi("leaderboard", "--data-dir", str(human_named), "--format", fmt)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("usi: error:")]
+        assert len(errors) == 1, proc.stderr  # (CSV's notes are on stderr too)
+        assert bad in errors[0] and "human row" in errors[0], errors
+        assert "rename the file" in errors[0] and "left out of the table" in errors[0]
+        if fmt == "json":
+            names = [r["name"] for r in json.loads(proc.stdout)["rows"]]
+        elif fmt == "csv":
+            names = [row[0] for row in csv.reader(io.StringIO(proc.stdout))][1:]
+        else:
+            names = [ln.split("│")[1].strip() for ln in proc.stdout.splitlines()
+                     if ln.count("│") > 2]  # the body's rows (the head's bars are ┃)
+        assert names == [HUMAN_ROW, "s"], names  # the human row once, the other simulator
+
+
+@pytest.mark.parametrize("label", [HUMAN_ROW, " human (INTER-ANN.) ", "Human\u200b (inter-ann.)",
+                                   "Ｈuman (inter-ann.)"])
+def test_score_refuses_a_label_that_reads_as_the_human_row(human_named: Path, tmp_path: Path,
+                                                            label: str) -> None:
+    runs = _runs_with(tmp_path, "runs.json", {})
+    one_line_error(usi("score", "--data-dir", str(human_named), str(runs), "--label", label),
+                   "runs.json", "human row")
+    named = _runs_with(tmp_path, f"{label}.json", {})  # the name from the file name
+    one_line_error(usi("score", "--data-dir", str(human_named), str(named)), "human row")
+    ok = usi("score", "--data-dir", str(human_named), str(named), "--label", "Human-like sim")
+    assert ok.returncode == 0 and "Human-like sim" in ok.stdout, ok.stderr
+
+
+def test_report_and_the_space_never_show_two_human_rows(human_named: Path,
+                                                        tmp_path: Path) -> None:
+    one_line_error(usi("report", "--data-dir", str(human_named), "--out",
+                       str(tmp_path / "rep")), "human row")
+    assert not (tmp_path / "rep").exists()
+    from test_space_browser import load_app
+
+    app = load_app()
+    view = app.leaderboard_view(human_named)
+    assert [row[0] for row in view.rows] == [HUMAN_ROW, "s"], view.rows
+    assert "Left out of the table" in view.note and "human row" in view.note
+    res = app.score_upload(str(_runs_with(tmp_path, "x.json", {})), label=HUMAN_ROW,
+                           path=human_named)
+    assert not res.ok and "human row" in res.message
