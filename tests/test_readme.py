@@ -51,7 +51,10 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("docs/hub.md", 'data_dir="path/to/release"'): "the raw release on disk (gated)",
     ("docs/hub.md", "pip install -e '.[space]'"): "installs packages and serves a web app",
     ("docs/judge.md", "vllm serve"): "a model server and the real release",
-    ("docs/training.md", "GRPOTrainer("): "a TRL training run (a model, a GPU)",
+    ("docs/training.md", 'HumanReference.load("people.parquet")'):
+        "a TRL training run (a model, a GPU, your people's file)",
+    ("docs/training.md", "GRPOConfig, GRPOTrainer  # a sketch"):
+        "a TRL training run (a model, a GPU)",
     ("docs/speed.md", "make bench"): "the six-minute benchmark (make bench)",
     ("docs/compare.md", "usi leaderboard --data-dir DIR --ci [--ci-method"):
         "a synopsis of the flags (placeholders)",
