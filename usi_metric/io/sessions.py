@@ -68,6 +68,8 @@ class SessionSet:
     # human sets: the batch labels in scoring order (None: the labels of the sessions'
     # groups, ``ids.batch_order``); a release's human file always has batches 1, 2, 3
     batches: tuple[str, ...] | None = None
+    # the sessions without features, counted by reason (``io.featureless.reasons``)
+    featureless: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -148,12 +150,17 @@ def build_set(name: str, source: str, path: str, sessions: list[Session],
     ``conversations=False`` drops the texts once featurized."""
     from usi_metric.features.batch import featurize_many
 
+    from usi_metric.io.featureless import reasons
+
     matrix, mask = featurize_many((s.conversation for s in sessions), source, workers)
+    lost = [s.conversation for s, ok in zip(sessions, mask.tolist(), strict=True)
+            if s.kept and not ok]  # kept sessions only: the others are in no term anyway
+    why = reasons(lost, [False] * len(lost))
     if not conversations:  # featurized: the texts are no longer needed
         sessions = [s.without_conversation() for s in sessions]
     assert matrix.shape[1] == len(COLUMNS)
     return SessionSet(name=name, source=source, path=path, sessions=sessions,
-                      features=matrix, has_features=mask)
+                      features=matrix, has_features=mask, featureless=why)
 
 
 def select_simulators(release: Release, simulators: Sequence[str] | None) -> list[str]:

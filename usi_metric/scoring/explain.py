@@ -58,6 +58,13 @@ def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
     if row.cells.get("usi") is not None:
         return None
     if all(b.dims is None for b in row.batches):
+        kept = sum(s.kept for s in sim.sessions)
+        lost = sim.featureless.get("n", 0) if sim.featureless else 0
+        if kept and lost >= kept:
+            from usi_metric.io.featureless import featureless_line
+
+            line = featureless_line("the runs", sim.featureless, kept) or ""
+            return f"{line.removeprefix('the runs: ')}, so there is no USI"
         return ("no kept session of the runs is a kept human session of the release "
                 "(their ids must match the humans' task ids, like 'airline_7'), so there is "
                 "no USI")

@@ -152,6 +152,18 @@ def check_survey(survey: SurveySet, humans: SessionSet) -> None:
                       "only (is it a survey file?)", UsiWarning, stacklevel=3)
 
 
+def warn_featureless(sset: SessionSet) -> None:
+    """Say (``UsiWarning``) how many kept sessions of ``sset`` yield no features and why
+    (roles other than exactly ``"user"``, empty conversations): the score stays the paper's,
+    computed without them, but never silently."""
+    from usi_metric.io.featureless import featureless_line
+
+    total = sum(s.kept for s in sset.sessions)
+    line = featureless_line(sset.path, sset.featureless, total)
+    if line is not None:
+        warnings.warn(line, UsiWarning, stacklevel=3)
+
+
 def coverage_of(runs: SessionSet, humans: SessionSet) -> dict[str, int]:
     """``tasks_met`` of ``tasks_total`` (the people's tasks), ``sessions_met`` of
     ``sessions_total`` (the runs' kept sessions) that meet a kept human session."""
@@ -187,6 +199,7 @@ def score(runs: SessionSet | str | os.PathLike[str] | Sequence[Any],
         survey = load_survey(survey, sim.name)
     if survey is not None:
         check_survey(survey, humans)
+    warn_featureless(sim)
     diff = resolve(difficulty, sim, ref)
     row = score_simulator(sim, humans, diff, survey)
     reason = no_usi_reason(row, diff, sim, HOW_LIBRARY)
