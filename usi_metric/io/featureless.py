@@ -1,6 +1,6 @@
 """Why sessions yield no features, counted: the numbers stay the paper's (such a session is
-left out of every term, as the paper's scorer does), but a score never rests silently on
-fewer sessions than the file holds.
+left out of D1-D4, as the paper's scorer does; its reward still counts in the ECE), but a
+score never rests silently on fewer sessions than the file holds.
 
 A session yields no features when none of its messages is a user turn with text: its
 conversation is empty, or no message has the role exactly ``"user"`` (``"USER"``,
@@ -9,10 +9,11 @@ cleaned.
 
 >>> reasons([[], [{"role": "USER", "content": "hi"}], [{"role": "user", "content": "hi"}]],
 ...         [False, False, True])
-{'empty': 1, 'other_roles': 1, 'roles_seen': ['USER'], 'no_text': 0, 'n': 2}
->>> featureless_line("runs.json", {'empty': 0, 'other_roles': 2, 'roles_seen': ['human'],
-...                                'no_text': 0, 'n': 2}, 10)
-"runs.json: 2 of its 10 sessions yield no features and are left out of every term: 2 have no message whose role is exactly 'user' (roles seen: 'human')"
+{'empty': 1, 'n': 2, 'no_text': 0, 'other_roles': 1, 'roles_seen': ['USER']}
+>>> line = featureless_line("runs.json", {'empty': 0, 'other_roles': 2, 'n': 2,
+...                                       'roles_seen': ['human'], 'no_text': 0}, 10)
+>>> line.split(", so")[0], line.split(": ")[-1]
+('runs.json: 2 of its 10 kept sessions yield no features', "'human')")
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 USER_ROLE = "user"
+MAX_ROLES = 5  # roles named in a line
 
 
 def reasons(conversations: Iterable[Sequence[Any]], has_features: Iterable[bool]
@@ -41,24 +43,36 @@ def reasons(conversations: Iterable[Sequence[Any]], has_features: Iterable[bool]
             no_text += 1
         else:
             other += 1
-            seen.update(repr(r) if not isinstance(r, str) else r for r in roles)
-    return {"empty": empty, "other_roles": other, "roles_seen": sorted(seen)[:5],
-            "no_text": no_text, "n": empty + other + no_text}
+            seen.update(r if isinstance(r, str) else repr(r) for r in roles)
+    return {"empty": empty, "n": empty + other + no_text, "no_text": no_text,
+            "other_roles": other, "roles_seen": sorted(seen)[:MAX_ROLES]}
+
+
+def why(r: Mapping[str, Any]) -> str:
+    """The reasons of :func:`reasons`, in words (roles and empty conversations, not ids).
+
+    >>> why({"empty": 3, "n": 3, "no_text": 0, "other_roles": 0, "roles_seen": []})
+    '3 have an empty conversation'
+    """
+    def have(n: int) -> str:
+        return f"{n} {'has' if n == 1 else 'have'}"
+
+    parts = []
+    if r.get("other_roles"):
+        roles = ", ".join(repr(x) for x in r["roles_seen"])
+        parts.append(f"{have(r['other_roles'])} no message whose role is exactly 'user' "
+                     f"(roles seen: {roles})")
+    if r.get("empty"):
+        parts.append(f"{have(r['empty'])} an empty conversation")
+    if r.get("no_text"):
+        parts.append(f"{have(r['no_text'])} no user text once cleaned")
+    return "; ".join(parts)
 
 
 def featureless_line(path: str, r: Mapping[str, Any], total: int) -> str | None:
-    """One line saying how many sessions of ``path`` yield no features and why (None when
-    every session has features)."""
+    """One line saying how many kept sessions of ``path`` yield no features and why (None
+    when every one has features)."""
     if not r or not r.get("n"):
         return None
-    parts = []
-    if r["other_roles"]:
-        roles = ", ".join(repr(x) for x in r["roles_seen"])
-        parts.append(f"{r['other_roles']} have no message whose role is exactly 'user' "
-                     f"(roles seen: {roles})")
-    if r["empty"]:
-        parts.append(f"{r['empty']} have an empty conversation")
-    if r["no_text"]:
-        parts.append(f"{r['no_text']} have no user text once cleaned")
-    return (f"{path}: {r['n']} of its {total} sessions yield no features and are left out "
-            f"of every term: {'; '.join(parts)}")
+    return (f"{path}: {r['n']} of its {total} kept sessions yield no features, so D1-D4 "
+            f"leave them out (their rewards still count in the ECE): {why(r)}")

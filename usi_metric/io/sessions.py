@@ -82,6 +82,8 @@ class SurveySet:
     name: str
     path: str
     surveys: dict[str, Mapping[str, Any]]
+    # entries that hold a conversation: a runs file given as a survey file
+    n_conversations: int = 0
 
 
 @dataclass
@@ -94,6 +96,9 @@ class Release:
     surveys: dict[str, SurveySet]
     human_eval: SurveySet | None
     problems: list[UsiError] = field(default_factory=list)
+    # what reading it left out or chose, one line each (``io.layout.layout_notes``, the
+    # human sessions without features): said as ``UsiWarning`` when read, and kept here
+    notes: list[str] = field(default_factory=list)
 
 
 def human_session(instance_id: str, fields: Mapping[str, Any], *, batch: int | None = None,
@@ -149,7 +154,6 @@ def build_set(name: str, source: str, path: str, sessions: list[Session],
     """Featurize the sessions once (``features.featurize_many``) and keep them as a set;
     ``conversations=False`` drops the texts once featurized."""
     from usi_metric.features.batch import featurize_many
-
     from usi_metric.io.featureless import reasons
 
     matrix, mask = featurize_many((s.conversation for s in sessions), source, workers)

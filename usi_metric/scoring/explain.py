@@ -60,11 +60,11 @@ def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
     if all(b.dims is None for b in row.batches):
         kept = sum(s.kept for s in sim.sessions)
         lost = sim.featureless.get("n", 0) if sim.featureless else 0
-        if kept and lost >= kept:
-            from usi_metric.io.featureless import featureless_line
+        if kept and lost >= kept:  # the roles or empty texts are to blame, not the ids
+            from usi_metric.io.featureless import why
 
-            line = featureless_line("the runs", sim.featureless, kept) or ""
-            return f"{line.removeprefix('the runs: ')}, so there is no USI"
+            return (f"none of the {kept} kept sessions of the runs yields features "
+                    f"({why(sim.featureless)}), so there is no D1-D4 and no USI")
         return ("no kept session of the runs is a kept human session of the release "
                 "(their ids must match the humans' task ids, like 'airline_7'), so there is "
                 "no USI")
