@@ -13,12 +13,10 @@ the batch written as ``{"results": [{"instance_id", "run", "conversation", "rewa
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from usi_metric.errors import UsiError
-from usi_metric.io.validate import check_conversation, tname
+from usi_metric.training.inputs import check_batch, check_messages
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,43 +26,6 @@ if TYPE_CHECKING:
 CELLS: tuple[str, ...] = ("D1_conv", "D2_info", "D3_clarif", "D4_react", "eval_agree", "ece",
                           "usi")
 BATCH_NAME = "batch"
-
-
-def check_batch(conversations: Sequence[Any], task_keys: Sequence[Any],
-                rewards: Sequence[Any], *, names: tuple[str, str, str] = (
-                    "conversations", "task_keys", "rewards")) -> list[float | None]:
-    """Same lengths, task keys as strings, rewards finite numbers or None (a None reward
-    counts as failure, §6); one ``UsiError`` naming the position and field otherwise.
-
-    >>> check_batch([[]], ["airline_1"], [float("nan")])
-    Traceback (most recent call last):
-    ...
-    usi_metric.errors.UsiError: field rewards[0]: must be a finite number or None, got nan
-    """
-    for name, seq in zip(names, (conversations, task_keys, rewards), strict=True):
-        if isinstance(seq, str | bytes | Mapping) or not hasattr(seq, "__len__"):
-            raise UsiError(f"must be a list, got {tname(seq)}", field=name)
-    n = len(conversations)
-    for name, seq in zip(names[1:], (task_keys, rewards), strict=True):
-        if len(seq) != n:
-            raise UsiError(f"{len(seq)} values for {n} {names[0]}", field=name)
-    for i, t in enumerate(task_keys):
-        if not isinstance(t, str) or not t:
-            raise UsiError(f"must be a non-empty string, got {t!r}", field=f"{names[1]}[{i}]")
-    out: list[float | None] = []
-    for i, r in enumerate(rewards):
-        if r is None:
-            out.append(None)
-            continue
-        try:
-            v = float(r)
-        except (TypeError, ValueError):
-            v = math.nan
-        if isinstance(r, bool | str) or not math.isfinite(v):
-            raise UsiError(f"must be a finite number or None, got {r!r}",
-                           field=f"{names[2]}[{i}]")
-        out.append(v)
-    return out
 
 
 def rollout_set(conversations: Sequence[Any], task_keys: Sequence[str],
@@ -77,8 +38,7 @@ def rollout_set(conversations: Sequence[Any], task_keys: Sequence[str],
     if features is None:
         from usi_metric.features.batch import featurize_many
 
-        convs = [check_conversation(c, field=f"conversations[{i}]")
-                 for i, c in enumerate(conversations)]
+        convs = [check_messages(c, f"conversations[{i}]") for i, c in enumerate(conversations)]
         features = featurize_many(convs, "llm", workers=1)
     seen: dict[str, int] = {}
     sessions = []
