@@ -49,7 +49,6 @@ BAD = {
                               r"{c}\[1\]"),
     "conversation bytes": ([_conv(0), b"hello"], ["airline_2", "airline_10"], [1.0, 0.0],
                            r"{c}\[1\]"),
-    "no messages": ([_conv(0), []], ["airline_2", "airline_10"], [1.0, 0.0], r"{c}\[1\]"),
     "message a string": ([_conv(0), [OK_CONV[0], "thanks"]], ["airline_2", "airline_10"],
                          [1.0, 0.0], r"{c}\[1\]\[1\]"),
     "no content": ([_conv(0), [OK_CONV[0], {"role": "user"}]], ["airline_2", "airline_10"],
@@ -80,6 +79,8 @@ BAD = {
                       r"{r}\[1\]"),
     "bool reward": ([_conv(0), _conv(1)], ["airline_2", "airline_10"], [1.0, True],
                     r"{r}\[1\]"),
+    "numpy bool reward": ([_conv(0), _conv(1)], ["airline_2", "airline_10"],
+                          [1.0, np.bool_(True)], r"{r}\[1\]"),
     "object reward": ([_conv(0), _conv(1)], ["airline_2", "airline_10"], [1.0, object()],
                       r"{r}\[1\]"),
     "huge int reward": ([_conv(0), _conv(1)], ["airline_2", "airline_10"], [1, 10**400],
@@ -137,6 +138,10 @@ def test_plain_strings_and_none_rewards_are_accepted(ref, keys) -> None:
     got = fn(texts, task_key=keys[:3] * 2, reward=[None, 1.0, 0.0, 1, None, 0])
     want = fn(texts, task_key=keys[:3] * 2, reward=[0.0, 1.0, 0.0, 1.0, 0.0, 0.0])
     assert got == want and len(got) == 6 and abs(sum(got)) < TOL
+    # numpy columns (datasets and pandas hand them out) are numbers and strings too
+    as_numpy = fn(np.array(texts, dtype=object), task_key=np.array(keys[:3] * 2),
+                  reward=np.array([0.0, 1.0, 0.0, 1.0, 0.0, 0.0]))
+    assert as_numpy == want
 
 
 def test_tool_call_turns_may_have_null_content(ref, keys) -> None:
@@ -213,7 +218,7 @@ def test_one_warning_counts_everything(ref, keys) -> None:
     right; a clean batch: none."""
     stop = [{"role": "assistant", "content": "How can I help?"},
             {"role": "user", "content": " ###STOP###"}]
-    convs = [_conv(0), stop, _conv(2), _conv(3), stop]
+    convs = [_conv(0), stop, _conv(2), _conv(3), []]  # no messages: no features either
     tasks = [keys[0], keys[1], "retail_9001", keys[2], "retail_9002"]
     fn = USIReward(ref)
     with warnings.catch_warnings(record=True) as rec:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import html
 import math
 import os
 import re
@@ -52,6 +51,7 @@ from usi_metric.io import Release, load_release, load_simulator, load_survey  # 
 from usi_metric.io.jsonfile import GZIP_MAGIC  # noqa: E402
 from usi_metric.report import plots  # noqa: E402
 from usi_metric.report.diagnosis import feature_diagnosis, mean_batch_rows  # noqa: E402
+from usi_metric.report.escape import for_html, one_line  # noqa: E402
 from usi_metric.report.render import HEADERS, fmt_cell  # noqa: E402
 from usi_metric.report.wording import FEATURE_LABELS, fmt_feature  # noqa: E402
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic, sample_release_dir  # noqa: E402
@@ -137,18 +137,18 @@ def fmt_size(n: int) -> str:
 
 
 def plain(text: object, limit: int = 300) -> str:
-    """User text on one line, at most ``limit`` characters, encodable (lone surrogates -> ?).
+    """User text on one line, at most ``limit`` characters, encodable (lone surrogates -> ?),
+    control characters as escapes (``usi_metric.report.escape.one_line``).
 
     >>> plain("a\\n  b" + "\\ud800"), len(plain("x" * 500, 10))
     ('a b?', 10)
     """
-    one = " ".join(str(text).split()).encode("utf-8", "replace").decode("utf-8")
-    return one if len(one) <= limit else one[: limit - 1] + "…"
+    return one_line(text, limit)
 
 
 def esc(text: object, limit: int = 300) -> str:
-    """User text made inert for HTML: :func:`plain`, then every markup character escaped."""
-    return html.escape(plain(text, limit), quote=True)
+    """User text made inert for HTML (``usi_metric.report.escape.for_html``)."""
+    return for_html(text, limit)
 
 
 def _fig_name(name: str) -> str:

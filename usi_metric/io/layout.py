@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,9 @@ HUMAN_FILE = "tau_bench_tasks_unified.json"
 SIM_PREFIX = "eval_results_"
 SURVEY_PREFIX = "survey_comparable_"
 HUMAN_EVAL_NAME = "human-eval-100"
+# The label of the human row (the inter-annotator ceiling) in every table; no simulator
+# may be shown under it (``check_simulator_name``).
+HUMAN_ROW_NAME = "Human (inter-ann.)"
 # A simulator file with more entries than this holds several runs (ids suffixed _1/_2/_3).
 MULTI_RUN_THRESHOLD = 170
 # Sidecar files beside a data file (``usi survey`` metadata), never read as data.
@@ -36,6 +40,34 @@ def simulator_name(path: str | Path) -> str:
     stem = Path(path).name.removesuffix(".gz")
     stem = stem[:-5] if stem.endswith(".json") else stem
     return stem[len(SIM_PREFIX):] if stem.startswith(SIM_PREFIX) else stem
+
+
+def _row_key(name: str) -> str:
+    """A name as a reader tells it apart: compatibility forms folded (NFKC), case folded,
+    invisible characters (format and control characters) dropped, white space runs one."""
+    visible = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cf", "Cc", "Cs"))
+    return " ".join(unicodedata.normalize("NFKC", visible).split()).casefold()
+
+
+def check_simulator_name(name: str, file: str | None = None) -> str:
+    r"""``name`` when a reader can tell its row from the human row; else a one-line
+    :class:`UsiError` (the two rows of a table, a report or the Space would read the same,
+    and a simulator could pass for the inter-annotator ceiling).
+
+    >>> check_simulator_name("gpt-4o")
+    'gpt-4o'
+    >>> check_simulator_name("human  (Inter-Ann.)\u200b", "eval_results/x.json")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: eval_results/x.json: the simulator's name ... reads as the
+    human row's ('Human (inter-ann.)'), so the two rows could not be told apart: ...
+    """
+    if _row_key(name) == _row_key(HUMAN_ROW_NAME):
+        how = "is" if name == HUMAN_ROW_NAME else f"{name!r} reads as"
+        raise UsiError(f"the simulator's name {how} the human row's ({HUMAN_ROW_NAME!r}), "
+                       "so the two rows could not be told apart: rename the file or give the "
+                       "simulator another name", file=file)
+    return name
 
 
 def survey_name(path: str | Path) -> str:

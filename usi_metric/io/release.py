@@ -29,6 +29,7 @@ from usi_metric.io.layout import (
     HUMAN_EVAL_NAME,
     SIM_PREFIX,
     SURVEY_PREFIX,
+    check_simulator_name,
     layout_notes,
     release_files,
     release_root,
@@ -44,6 +45,7 @@ from usi_metric.io.sessions import (
     human_session,
 )
 from usi_metric.io.validate import check_entry, top_object
+from usi_metric.report.escape import for_terminal
 from usi_metric.runtime.gc import gc_paused
 from usi_metric.runtime.parallel import map_parallel, workers_for
 
@@ -96,11 +98,11 @@ def load_simulator_files(paths: Sequence[str | Path], name: str | None = None,
     'synth-terse'
     """
     paths = [str(p) for p in paths]
+    name = check_simulator_name(name or default_name(paths), ", ".join(paths))
     runs = read_runs_files(paths, domain)
     for note in runs.warnings:
-        print(f"usi: warning: {note}", file=sys.stderr)
-    return build_set(name or default_name(paths), "llm", ", ".join(paths), runs.sessions,
-                     workers, conversations)
+        print(for_terminal(f"usi: warning: {note}"), file=sys.stderr)
+    return build_set(name, "llm", ", ".join(paths), runs.sessions, workers, conversations)
 
 
 # ----------------------------------------------------------------------------- surveys

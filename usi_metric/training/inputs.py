@@ -3,11 +3,13 @@ the position and the field for anything else, never a silent zero.
 
 - the per-rollout lists (conversations/completions, task keys, rewards): lists (or tuples,
   arrays) of the same, non-zero length;
-- a task key: a non-empty string; a reward: a finite real number, or None (a failure, §6);
-- a conversation: a non-empty list of messages, each a ``{"role", "content"}`` object whose
-  role is one of ``MESSAGE_ROLES`` and whose content is a string; ``null`` content only in
-  a turn that is not the simulator's (an agent's tool call), never a missing key. A
-  ``USIReward`` completion may also be a plain string (one turn of the simulator).
+- a task key: a non-empty string; a reward: a finite real number (not a bool), or None (a
+  failure, §6);
+- a conversation: a list of messages, each a ``{"role", "content"}`` object whose role is
+  one of ``MESSAGE_ROLES`` and whose content is a string; ``null`` content only in a turn
+  that is not the simulator's (an agent's tool call), never a missing key. An empty list is
+  a conversation that yields no features (as in a results file; ``USIReward`` counts it in
+  its warning). A ``USIReward`` completion may also be a plain string (one simulator turn).
 
 >>> check_messages([{"role": "user", "content": "hi"}], "conversations[0]")
 [{'role': 'user', 'content': 'hi'}]
@@ -19,12 +21,11 @@ usi_metric.errors.UsiError: field conversations[3][0].content: missing (every me
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from usi_metric.errors import UsiError
-from usi_metric.io.validate import tname
+from usi_metric.io.validate import check_reward, tname
 
 # The roles a chat message may have (OpenAI/TRL chat templates); any other is refused, so a
 # typo ("User", "human") cannot make a conversation yield no simulator turn in silence.
@@ -72,28 +73,17 @@ def check_task_keys(task_keys: Sequence[Any], name: str) -> list[str]:
 
 
 def check_rewards(rewards: Sequence[Any], name: str) -> list[float | None]:
-    """Each reward a finite real number (not a bool or a string) or None.
+    """Each reward a finite real number (not a bool, not a string) or None: the package's
+    one rule for a reward (``io.validate.check_reward``).
 
     >>> check_rewards([1, None, 0.5], "reward")
     [1.0, None, 0.5]
     >>> check_rewards([1, float("inf")], "reward")
     Traceback (most recent call last):
     ...
-    usi_metric.errors.UsiError: field reward[1]: must be a finite number or None, got inf
+    usi_metric.errors.UsiError: field reward[1]: must be a finite number (a float holds up ...
     """
-    out: list[float | None] = []
-    for i, r in enumerate(rewards):
-        if r is None:
-            out.append(None)
-            continue
-        try:
-            v = float(r)
-        except (TypeError, ValueError, OverflowError):
-            v = math.nan
-        if isinstance(r, bool | str | bytes) or not math.isfinite(v):
-            raise UsiError(f"must be a finite number or None, got {r!r}", field=f"{name}[{i}]")
-        out.append(v)
-    return out
+    return [check_reward(r, field=f"{name}[{i}]") for i, r in enumerate(rewards)]
 
 
 def check_batch(conversations: Sequence[Any], task_keys: Sequence[Any],
@@ -105,7 +95,7 @@ def check_batch(conversations: Sequence[Any], task_keys: Sequence[Any],
     >>> check_batch([[]], ["airline_1"], [float("nan")])
     Traceback (most recent call last):
     ...
-    usi_metric.errors.UsiError: field rewards[0]: must be a finite number or None, got nan
+    usi_metric.errors.UsiError: field rewards[0]: must be a finite number (a float holds up ...
     """
     check_lists(names, conversations, task_keys, rewards)
     check_task_keys(task_keys, names[1])
@@ -136,8 +126,6 @@ def check_messages(conv: Any, field: str, *, simulator_role: str = "user") -> li
     if isinstance(conv, str | bytes | bytearray | Mapping) or not isinstance(conv, Sequence):
         raise UsiError("must be a conversation (a list of {\"role\", \"content\"} messages), "
                        f"got {tname(conv)}", field=field)
-    if not conv:
-        raise UsiError("a conversation with no messages", field=field)
     if type(conv) is list and _plain(conv):
         return conv
     for i, msg in enumerate(conv):

@@ -26,7 +26,7 @@ from typing import Any
 
 from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.io.validate import tname
-from usi_metric.training.batch import result_dict, rollout_set
+from usi_metric.training.batch import feature_spread, result_dict, rollout_set
 from usi_metric.training.inputs import MESSAGE_ROLES, check_batch, check_messages
 
 CREDITS: tuple[str, ...] = ("balanced", "gradient", "difference")
@@ -146,6 +146,7 @@ class USIReward:
                            features=(X_all, has_all))
         self._setup(sset)
         self.last = self._score(sset)
+        self.last["spread"] = feature_spread(X_all, has_all, tasks_all, self._humans)
         succ = np.array([1.0 if r is not None and r > 0 else 0.0 for r in rewards_all])
         c = self._credit_fn()(X_all, has_all, tasks_all, succ, self._humans, self._diff.values,
                               terms=self.terms)
