@@ -213,3 +213,21 @@ def test_report_and_the_space_never_show_two_human_rows(human_named: Path,
     res = app.score_upload(str(_runs_with(tmp_path, "x.json", {})), label=HUMAN_ROW,
                            path=human_named)
     assert not res.ok and "human row" in res.message
+
+
+def test_bidirectional_controls_in_a_name_are_shown_as_escapes(tmp_path: Path) -> None:
+    """A right-to-left override reorders the rest of the line ("Trojan Source"): shown as
+    its escape on the terminal, in Markdown and on the Space's page."""
+    from test_space_browser import load_app
+
+    from usi_metric.report.escape import for_markdown
+
+    root = mini_release(tmp_path)
+    ev = root / "eval_results"
+    os.rename(ev / "eval_results_s2.json", ev / "eval_results_evil\u202e1.0 ± 0.0.json")
+    proc = usi("leaderboard", "--data-dir", str(root))
+    assert proc.returncode == 0, proc.stderr
+    assert "\u202e" not in proc.stdout and "evil\\u202e1.0 ± 0.0" in proc.stdout
+    assert for_markdown("evil\u202ex") == "evil\\\\u202ex"
+    view = load_app().leaderboard_view(root)
+    assert "evil\\u202e1.0 ± 0.0" in [row[0] for row in view.rows], view.rows

@@ -49,7 +49,6 @@ BAD = {
                               r"{c}\[1\]"),
     "conversation bytes": ([_conv(0), b"hello"], ["airline_2", "airline_10"], [1.0, 0.0],
                            r"{c}\[1\]"),
-    "no messages": ([_conv(0), []], ["airline_2", "airline_10"], [1.0, 0.0], r"{c}\[1\]"),
     "message a string": ([_conv(0), [OK_CONV[0], "thanks"]], ["airline_2", "airline_10"],
                          [1.0, 0.0], r"{c}\[1\]\[1\]"),
     "no content": ([_conv(0), [OK_CONV[0], {"role": "user"}]], ["airline_2", "airline_10"],
@@ -219,7 +218,7 @@ def test_one_warning_counts_everything(ref, keys) -> None:
     right; a clean batch: none."""
     stop = [{"role": "assistant", "content": "How can I help?"},
             {"role": "user", "content": " ###STOP###"}]
-    convs = [_conv(0), stop, _conv(2), _conv(3), stop]
+    convs = [_conv(0), stop, _conv(2), _conv(3), []]  # no messages: no features either
     tasks = [keys[0], keys[1], "retail_9001", keys[2], "retail_9002"]
     fn = USIReward(ref)
     with warnings.catch_warnings(record=True) as rec:

@@ -75,6 +75,8 @@ def rollouts(world):
     out = {}
     for seed, (kind, kw) in enumerate(sorted(KINDS.items()), start=71):
         rolls = make_rollouts(world["keys"], seed=seed, **kw)
+        if kind == "uneven":  # a rollout with no messages at all: no features either
+            rolls[1] = (rolls[1][0], [], rolls[1][2])
         out[kind] = (rolls, features_of(rolls))
     counts = {}
     for t, _, _ in out["uneven"][0]:

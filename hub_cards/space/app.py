@@ -85,7 +85,7 @@ from usi_metric.scoring.explain import (  # noqa: E402
     yardstick,
     yardstick_line,
 )
-from usi_metric.scoring.score import default_difficulty, score  # noqa: E402
+from usi_metric.scoring.score import default_difficulty, input_notes, score  # noqa: E402
 
 DATA_ENV = "USI_DATA_DIR"
 REFERENCE_ENV = "USI_REFERENCE"
@@ -221,6 +221,7 @@ class _Loaded:
     yardstick: dict[str, Any]
     chart: str | None
     reference: HumanReference  # the release's people, as uploads are scored against them
+    notes: list[str] = field(default_factory=list)  # what each simulator's inputs lack
 
 
 def _load(path: Path) -> _Loaded:
@@ -235,7 +236,9 @@ def _load(path: Path) -> _Loaded:
         [(_fig_name(r.name), r.cells.get("usi")) for r in sims], rows[0].cells.get("usi")))
     ref = from_set(release.humans, release.human_eval, source=f"release {Path(path).name}",
                    synthetic=is_synthetic(path))
-    return _Loaded(release, rows, yardstick(diff, tasks), chart, ref)
+    notes = [n for name, sim in release.simulators.items()
+             for n in input_notes(sim, release.humans, release.surveys.get(name))]
+    return _Loaded(release, rows, yardstick(diff, tasks), chart, ref, notes)
 
 
 def loaded_release(path: Path) -> _Loaded:
@@ -441,6 +444,8 @@ def leaderboard_view(path: Path | None = None) -> LeaderboardView:
         lines.insert(0, ppl.note)
     lines += [f"<p><strong>Left out of the table:</strong> {esc(p)}</p>"
               for p in hit.release.problems]
+    lines += [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
+              for n in hit.release.notes + hit.notes]
     return LeaderboardView("\n".join(lines), table_rows(hit.rows),
                            img_html(hit.chart, "USI of each simulator with ± std and the "
                                     "human ceiling"))
@@ -600,10 +605,13 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
         diff = resolve_difficulty(None, yard)
     row = score(sim, ppl.reference, survey=survey, difficulty=diff).row
     y = yardstick(diff, sim_tasks(sim))
+    said = [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
+            for n in input_notes(sim, ppl.reference.humans(), survey)]
     others = [f"'{k}'" for k in yardsticks(ppl) if k != "self"]
     reason = no_usi_reason(row, diff, sim, f"choose the {' or '.join(others)} yardstick")
     if reason is not None:
         bad = _error(f"{Path(runs_path).name}: {reason}.", yardstick_line(y))
+        bad.message += "".join(said)
         bad.yardstick = y
         return bad
     usi = row.cells["usi"]
@@ -616,7 +624,7 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
              f"{fmt_cell(human.cells.get('usi'), 'usi')}.</p>",
              f'<p class="usi-yardstick"><strong>{esc(yardstick_line(y))}</strong> '
              f"The {esc(yard)} yardstick is {esc(YARDSTICKS[yard])}.</p>",
-             ppl.note if (ppl.real or ppl.problem) else data_note(path)]
+             ppl.note if (ppl.real or ppl.problem) else data_note(path), *said]
     if survey is None:
         lines.append("<p>No survey file: the USI has five terms (no Eval).</p>")
     title = f"{_fig_name(sim.name)} (USI {fmt_cell(usi, 'usi')})"

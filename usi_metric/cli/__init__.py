@@ -74,7 +74,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if isinstance(sys.stdout, io.TextIOWrapper):  # a file name that is not UTF-8 prints
         sys.stdout.reconfigure(errors="backslashreplace")  # as stderr does: \xff, no crash
     try:
-        code = int(args.func(args) or 0)
+        with core.cli_warnings():  # every library warning: one `usi: warning:` line
+            code = int(args.func(args) or 0)
         sys.stdout.flush()  # a full disk or closed pipe is seen here, not at exit
         return code
     except UsiError as exc:

@@ -155,8 +155,10 @@ def reference_of(args: argparse.Namespace, release: Release | None = None) -> Hu
 
 @contextlib.contextmanager
 def cli_warnings(skip: str | None = None) -> Iterator[None]:
-    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr;
-    ``skip``: a message the command says itself (as an error)."""
+    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr (a
+    line said twice, say by two reads of one release, is printed once); ``skip``: a message
+    the command says itself (as an error). The ``usi`` command runs every command inside
+    one, so no library warning reaches the terminal in Python's own format."""
     from usi_metric.errors import UsiWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -164,10 +166,12 @@ def cli_warnings(skip: str | None = None) -> Iterator[None]:
         try:
             yield
         finally:
+            said: set[str] = set()
             for w in caught:
                 text = str(w.message)
-                if skip is not None and skip in text:
+                if (skip is not None and skip in text) or text in said:
                     continue
+                said.add(text)
                 if issubclass(w.category, UsiWarning):
                     print(for_terminal(f"usi: warning: {text}"), file=sys.stderr)
                 else:  # another library's warning, as Python shows it, made inert

@@ -51,11 +51,11 @@ class Doc:
             if kind == "h":
                 out.append("#" * val[0] + " " + md(val[1]))
             elif kind == "p":
-                out.append(md(val))
+                out.append(md(val, block_start=True))
             elif kind == "note":
                 out.append(f"> **{md(val)}**")
             elif kind == "ul":
-                out.append("\n".join(f"- {md(item)}" for item in val))
+                out.append("\n".join(f"- {md(item, block_start=True)}" for item in val))
             elif kind == "table":
                 head, rows = val
                 lines = ["| " + " | ".join(md(c) for c in head) + " |",

@@ -2,7 +2,8 @@ r"""User text (simulator names, file names, labels, ids) made inert for each med
 written to: one helper per medium, here and nowhere else.
 
 - :func:`for_terminal`: control characters (an escape sequence can retitle a terminal or
-  recolour the screen) shown as their escapes, so they never reach the terminal raw.
+  recolour the screen) and bidirectional controls (they reorder the rest of a line) shown as
+  their escapes, so they never reach the terminal raw.
 - :func:`for_markdown`: raw HTML, links (``[x](javascript:...)``) and table pipes escaped,
   line breaks made spaces, so a name is one line of plain text in ``report.md``.
   Code spans of our own wording (between backticks) stay code.
@@ -41,8 +42,20 @@ def _visible(ch: str) -> str:
     return f"\\u{code:04x}"
 
 
+# Bidirectional controls (embeddings, overrides, isolates, marks): invisible, they reorder
+# what follows on the line, so a name could make its row read as another's ("Trojan Source").
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                  "\u2066\u2067\u2068\u2069")
+
+
 def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029"
+    """A character shown as its escape: C0/C1 controls, DEL, lone surrogates, the line and
+    paragraph separators and the bidirectional controls (zero-width joiners stay: emoji).
+
+    >>> [_is_control(c) for c in "a\x1b\u202e\u200d"]
+    [False, True, True, False]
+    """
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029" or ch in _BIDI
 
 
 def for_terminal(text: object, keep_lines: bool = False) -> str:
@@ -79,14 +92,32 @@ def _markdown_plain(s: str) -> str:
     return "".join(out)
 
 
-def for_markdown(text: object) -> str:
+def _block_marker_inert(md: str) -> str:
+    r"""Markdown that opens no block where a block starts (a heading ``#``, a quote ``>``,
+    a list ``-``/``+``/``*``/``1.``, a rule or an indented code block).
+
+    >>> _block_marker_inert("# x"), _block_marker_inert("12) x"), _block_marker_inert("    x")
+    ('\\# x', '12\\) x', 'x')
+    """
+    md = md.lstrip(" ")
+    if md[:1] in ("#", ">", "-", "+", "*", "=", "_"):
+        return "\\" + md
+    digits = len(md) - len(md.lstrip("0123456789"))
+    if digits and md[digits:digits + 1] in (".", ")"):
+        return md[:digits] + "\\" + md[digits:]
+    return md
+
+
+def for_markdown(text: object, block_start: bool = False) -> str:
     r"""``text`` as one line of inert Markdown; our own `code` spans stay code spans (a
     pipe inside one is escaped too: GFM splits table cells before it reads code).
+    ``block_start``: the text opens a paragraph or a list item, where a leading ``#``,
+    ``>``, ``-`` or ``1.`` would open a block of its own.
 
     >>> for_markdown("see `usi leaderboard`, a <i>name</i>\nhere")
     'see `usi leaderboard`, a &lt;i&gt;name&lt;/i&gt; here'
-    >>> for_markdown("a`b")
-    'a\\`b'
+    >>> for_markdown("a`b"), for_markdown("# big", block_start=True)
+    ('a\\`b', '\\# big')
     """
     parts = str(text).split("`")
     closed = len(parts) % 2 == 1  # an odd number of backticks: the last one opens nothing
@@ -100,7 +131,8 @@ def for_markdown(text: object) -> str:
         if i % 2:  # an empty span or the lone last backtick: literal backticks
             out.append("\\`\\`" if closed or i < len(parts) - 1 else "\\`")
         out.append(_markdown_plain(part))
-    return "".join(out)
+    md = "".join(out)
+    return _block_marker_inert(md) if block_start else md
 
 
 def for_csv(text: object) -> str:

@@ -5,10 +5,11 @@ the position and the field for anything else, never a silent zero.
   arrays) of the same, non-zero length;
 - a task key: a non-empty string; a reward: a finite real number (not a bool), or None (a
   failure, §6);
-- a conversation: a non-empty list of messages, each a ``{"role", "content"}`` object whose
-  role is one of ``MESSAGE_ROLES`` and whose content is a string; ``null`` content only in
-  a turn that is not the simulator's (an agent's tool call), never a missing key. A
-  ``USIReward`` completion may also be a plain string (one turn of the simulator).
+- a conversation: a list of messages, each a ``{"role", "content"}`` object whose role is
+  one of ``MESSAGE_ROLES`` and whose content is a string; ``null`` content only in a turn
+  that is not the simulator's (an agent's tool call), never a missing key. An empty list is
+  a conversation that yields no features (as in a results file; ``USIReward`` counts it in
+  its warning). A ``USIReward`` completion may also be a plain string (one simulator turn).
 
 >>> check_messages([{"role": "user", "content": "hi"}], "conversations[0]")
 [{'role': 'user', 'content': 'hi'}]
@@ -125,8 +126,6 @@ def check_messages(conv: Any, field: str, *, simulator_role: str = "user") -> li
     if isinstance(conv, str | bytes | bytearray | Mapping) or not isinstance(conv, Sequence):
         raise UsiError("must be a conversation (a list of {\"role\", \"content\"} messages), "
                        f"got {tname(conv)}", field=field)
-    if not conv:
-        raise UsiError("a conversation with no messages", field=field)
     if type(conv) is list and _plain(conv):
         return conv
     for i, msg in enumerate(conv):
