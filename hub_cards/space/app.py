@@ -66,8 +66,13 @@ from usi_metric.scoring import (  # noqa: E402
     score_simulator,
 )
 from usi_metric.scoring.explain import (  # noqa: E402
+    coverage,
+    coverage_line,
     no_usi_reason,
+    partial_coverage_lines,
     sim_tasks,
+    survey_coverage,
+    survey_line,
     yardstick,
     yardstick_line,
 )
@@ -201,6 +206,7 @@ class _Loaded:
     yardstick: dict[str, Any]
     chart: str | None
     notes: list[str] = field(default_factory=list)  # what each simulator's inputs lack
+    partial: list[str] = field(default_factory=list)  # simulators missing some tasks
 
 
 def _load(path: Path) -> _Loaded:
@@ -213,7 +219,8 @@ def _load(path: Path) -> _Loaded:
         [(_fig_name(r.name), r.cells.get("usi")) for r in sims], rows[0].cells.get("usi")))
     notes = [n for name, sim in release.simulators.items()
              for n in input_notes(sim, release.humans, release.surveys.get(name))]
-    return _Loaded(release, rows, yardstick(diff, tasks), chart, notes)
+    partial = partial_coverage_lines(release.simulators.values(), release.humans)
+    return _Loaded(release, rows, yardstick(diff, tasks), chart, notes, partial)
 
 
 def loaded_release(path: Path) -> _Loaded:
@@ -248,6 +255,10 @@ def leaderboard_view(path: Path | None = None) -> LeaderboardView:
     lines = [data_note(path), f"<p>{esc(yardstick_line(hit.yardstick))} Difficulty pooled "
              "over the simulators of the table, as <code>usi leaderboard</code> (the paper's "
              "table).</p>"]
+    lines.append("<p>Coverage: every simulator's runs meet every task of the human "
+                 "sessions.</p>" if not hit.partial else
+                 "<p>Coverage (a row rests on the tasks its runs meet):</p><ul>"
+                 + "".join(f"<li>{esc(line)}</li>" for line in hit.partial) + "</ul>")
     lines += [f"<p><strong>Left out of the table:</strong> {esc(p)}</p>"
               for p in hit.release.problems]
     lines += [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
@@ -411,9 +422,12 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
              f"{fmt_cell(human.cells.get('usi'), 'usi')}.</p>",
              f'<p class="usi-yardstick"><strong>{esc(yardstick_line(y))}</strong> '
              f"The {esc(yard)} yardstick is {esc(YARDSTICKS[yard])}.</p>",
-             data_note(path), *said]
+             f'<p class="usi-coverage">{esc(coverage_line(coverage(sim, release.humans)))}'
+             "</p>", data_note(path), *said]
     if survey is None:
         lines.append("<p>No survey file: the USI has five terms (no Eval).</p>")
+    else:
+        lines.append(f"<p>{esc(survey_line(survey_coverage(survey, release.humans)))}</p>")
     title = f"{_fig_name(sim.name)} (USI {fmt_cell(usi, 'usi')})"
     radar = _draw(lambda: plots.radar_figure([(title, plots.radar_values(row.cells))],
                                              plots.radar_values(human.cells), ncols=1))

@@ -208,6 +208,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from usi_metric.scoring.explain import (
         coverage,
         coverage_line,
+        no_eval_line,
         no_usi_reason,
         sim_tasks,
         survey_coverage,
@@ -263,6 +264,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     if survey is not None:
         extra["survey"] = survey_cover = survey_coverage(survey, humans)
         notes.append(survey_line(survey_cover))
+    eval_line = no_eval_line(row, rows[0])
+    if eval_line is not None:
+        notes.append(eval_line)
     if options is not None:
         rows, ci_extra, ci_note = with_intervals(
             rows, humans, {sim.name: sim}, diff,

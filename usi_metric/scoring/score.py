@@ -158,6 +158,13 @@ def survey_notes(survey: SurveySet, humans: SessionSet) -> list[str]:
                 "(survey_comparable_*.json, {id: {\"survey\": {...}}}); "
                 f"{fills} of its {c['n_answers']} answers on the human sessions are "
                 "seeded fills in its Eval"]
+    if 2 * c["n_covered"] < c["n_kept_human_sessions"]:  # a --limit'ed survey, say
+        n, fills = c["n_compared"], c["n_filled"]
+        share = f" ({100.0 * fills / n:.0f}%)" if n else ""
+        return [f"{survey.path}: covers only {c['n_covered']} of the "
+                f"{c['n_kept_human_sessions']} kept human sessions, so the Eval rests on "
+                f"those {c['n_covered']}: of its {n} compared answers, {fills}{share} are "
+                "seeded fills"]
     if c["n_valid"] == 0:
         return [f"{survey.path}: none of its {c['n_answers']} answers on the human "
                 "sessions is one of the options, so its Eval is made of seeded fills only "
