@@ -255,7 +255,7 @@ def shared_success(sim: SessionSet, humans: SessionSet) -> dict[str, Any]:
     >>> from usi_metric.samples import sample_release_dir
     >>> rel = load_release(sample_release_dir())
     >>> shared_success(rel.simulators["synth-terse"], rel.humans)["n_tasks"]
-    57
+    58
     """
     s_used, h_used = outcome_sessions(sim), outcome_sessions(humans)
     tasks = {s.task_key for s in s_used} & {s.task_key for s in h_used}

@@ -306,7 +306,8 @@ def compare_simulators(sim_a: SessionSet, sim_b: SessionSet, humans: SessionSet,
     _, ivs = bootstrap_intervals(n, difference, options)
     tests = permutation_results(ta, tb, permutations, options.seed, options.confidence_level)
     notes = []
-    if (survey_a is None) != (survey_b is None):
+    one_survey = (survey_a is None) != (survey_b is None)
+    if one_survey:
         notes.append("only one of the two has survey answers: its USI averages six terms, "
                      "the other's five; the Eval term is not compared")
     met_a, met_b = tasks_met(sim_a, humans), tasks_met(sim_b, humans)
@@ -318,7 +319,7 @@ def compare_simulators(sim_a: SessionSet, sim_b: SessionSet, humans: SessionSet,
     for j, key in enumerate(CELLS):
         a, b = _cell(row_a.cells, key), _cell(row_b.cells, key)
         diff = None if a is None or b is None else a - b
-        both = diff is not None and not (key == "eval_agree" and notes)
+        both = diff is not None and not (key == "eval_agree" and one_survey)
         res = tests[j] if both else None
         terms[key] = TermComparison(a, b, diff if both else None,
                                     None if res is None else res[1],
