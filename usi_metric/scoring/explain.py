@@ -123,6 +123,15 @@ def survey_coverage(survey: SurveySet, humans: SessionSet) -> dict[str, int]:
             "n_valid": valid, "n_compared": compared, "n_filled": filled}
 
 
+def those(n: int) -> str:
+    """``those 20``, or ``that one``.
+
+    >>> those(1), those(20)
+    ('that one', 'those 20')
+    """
+    return "that one" if n == 1 else f"those {n}"
+
+
 def survey_line(c: dict[str, int]) -> str:
     """One sentence for a table's foot: what the Eval stands on.
 
@@ -131,7 +140,7 @@ def survey_line(c: dict[str, int]) -> str:
     'Survey: covers 20 of the 169 kept human sessions, so the Eval rests on those 20 only'
     """
     share = 100.0 * c["n_valid"] / c["n_answers"] if c["n_answers"] else 0.0
-    rests = (f", so the Eval rests on those {c['n_covered']} only"
+    rests = (f", so the Eval rests on {those(c['n_covered'])} only"
              if c["n_covered"] < c["n_kept_human_sessions"] else "")
     line = (f"Survey: covers {c['n_covered']} of the {c['n_kept_human_sessions']} kept human "
             f"sessions{rests}; {c['n_valid']} of its {c['n_answers']} answers there "

@@ -146,7 +146,7 @@ def survey_notes(survey: SurveySet, humans: SessionSet) -> list[str]:
     >>> survey_notes(SurveySet("x", "x.json", {"nobody": {}}), humans)[0].split(" (")[0]
     'x.json: no id of the survey file is a kept human session'
     """
-    from usi_metric.scoring.explain import survey_coverage
+    from usi_metric.scoring.explain import survey_coverage, those
 
     c = survey_coverage(survey, humans)
     if c["n_covered"] == 0:
@@ -163,7 +163,7 @@ def survey_notes(survey: SurveySet, humans: SessionSet) -> list[str]:
         share = f" ({100.0 * fills / n:.0f}%)" if n else ""
         return [f"{survey.path}: covers only {c['n_covered']} of the "
                 f"{c['n_kept_human_sessions']} kept human sessions, so the Eval rests on "
-                f"those {c['n_covered']}: of its {n} compared answers, {fills}{share} are "
+                f"{those(c['n_covered'])}: of its {n} compared answers, {fills}{share} are "
                 "seeded fills"]
     if c["n_valid"] == 0:
         return [f"{survey.path}: none of its {c['n_answers']} answers on the human "
