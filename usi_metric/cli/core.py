@@ -17,6 +17,7 @@ from usi_metric.cli.ci import add_ci_arguments, options_from_args, with_interval
 from usi_metric.errors import UsiError
 from usi_metric.io.ids import DOMAINS
 from usi_metric.io.layout import HUMAN_FILE
+from usi_metric.report.escape import for_csv, for_terminal
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 
 if TYPE_CHECKING:
@@ -128,16 +129,18 @@ def _leaderboard(args: argparse.Namespace) -> int:
     print_rows(rows, args.format, f"USI leaderboard: {args.data_dir}",
                _caption(args.data_dir, ref), extra=extra, notes=notes)
     for problem in release.problems:
-        print(f"usi: error: {problem} ({_left_out(problem, release)})", file=sys.stderr)
+        print(for_terminal(f"usi: error: {problem} ({_left_out(problem, release)})"),
+              file=sys.stderr)
     if not release.simulators and not release.problems:
         note_no_simulators(args.data_dir, "only the human row")
     if tasks and y["n_tasks_outside"] == y["n_tasks_scored"]:
-        print(f"usi: warning: the {diff.source} yardstick knows none of the {len(tasks)} "
-              f"tasks of the runs, so no row has an ECE or a USI; {HOW_CLI}", file=sys.stderr)
+        print(for_terminal(f"usi: warning: the {diff.source} yardstick knows none of the "
+                           f"{len(tasks)} tasks of the runs, so no row has an ECE or a USI; "
+                           f"{HOW_CLI}"), file=sys.stderr)
     for sim in release.simulators.values():
         misread = misread_run_suffixes(sim.sessions, set(ref.base_ids))
         if misread is not None:
-            print(f"usi: warning: {sim.path}: {misread}", file=sys.stderr)
+            print(for_terminal(f"usi: warning: {sim.path}: {misread}"), file=sys.stderr)
     return 2 if release.problems else 0
 
 
@@ -161,8 +164,10 @@ def reference_of(args: argparse.Namespace, release: Release | None = None) -> Hu
 
 @contextlib.contextmanager
 def cli_warnings(skip: str | None = None) -> Iterator[None]:
-    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr;
-    ``skip``: a message the command says itself (as an error)."""
+    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr (a
+    line said twice, say by two reads of one release, is printed once); ``skip``: a message
+    the command says itself (as an error). The ``usi`` command runs every command inside
+    one, so no library warning reaches the terminal in Python's own format."""
     from usi_metric.errors import UsiWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -170,20 +175,23 @@ def cli_warnings(skip: str | None = None) -> Iterator[None]:
         try:
             yield
         finally:
+            said: set[str] = set()
             for w in caught:
                 text = str(w.message)
-                if skip is not None and skip in text:
+                if (skip is not None and skip in text) or text in said:
                     continue
+                said.add(text)
                 if issubclass(w.category, UsiWarning):
-                    print(f"usi: warning: {text}", file=sys.stderr)
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                    print(for_terminal(f"usi: warning: {text}"), file=sys.stderr)
+                else:  # another library's warning, as Python shows it, made inert
+                    sys.stderr.write(for_terminal(warnings.formatwarning(
+                        w.message, w.category, w.filename, w.lineno), keep_lines=True))
 
 
 def note_no_simulators(data_dir: str, consequence: str) -> None:
     """Say on stderr that a release folder holds no simulator file (never a silent empty)."""
-    print(f"usi: note: no simulator files (eval_results_*.json) in "
-          f"{Path(data_dir) / 'eval_results'}: {consequence}", file=sys.stderr)
+    print(for_terminal(f"usi: note: no simulator files (eval_results_*.json) in "
+                       f"{Path(data_dir) / 'eval_results'}: {consequence}"), file=sys.stderr)
 
 
 def _left_out(problem: UsiError, release: Release) -> str:
@@ -295,8 +303,9 @@ def cmd_difficulty(args: argparse.Namespace) -> int:
     payload["provenance"]["data_dir"] = str(args.data_dir)
     write_atomic(args.output, json.dumps(payload, sort_keys=True, indent=2) + "\n",
                  overwrite=args.overwrite, inputs=inputs)
-    print(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, pooled over "
-          f"{len(diff.simulators)} simulators ({', '.join(diff.simulators)})")
+    print(for_terminal(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, "
+                       f"pooled over {len(diff.simulators)} simulators "
+                       f"({', '.join(diff.simulators)})"))
     return 0
 
 
@@ -321,6 +330,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(head + list(COLUMNS))
     for rec in records:
-        w.writerow(["" if rec[k] is None else rec[k] for k in head + list(COLUMNS)])
+        w.writerow(["" if rec[k] is None else for_csv(rec[k]) if isinstance(rec[k], str)
+                    else rec[k] for k in head + list(COLUMNS)])
     sys.stdout.write(buf.getvalue())
     return 0

@@ -32,10 +32,9 @@ from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.errors import UsiError, UsiWarning
-from usi_metric.features import featurize_many
 from usi_metric.features.names import DIMENSION_KEYS
 from usi_metric.io import Session, SessionSet, SurveySet, ids, load_survey
-from usi_metric.io.sessions import human_session, simulator_session
+from usi_metric.io.sessions import build_set, human_session, simulator_session
 from usi_metric.io.validate import (
     check_answer,
     check_session,
@@ -239,9 +238,7 @@ def prepare_task_groups(predictions: Any, references: Any
 
 
 def _session_set(name: str, source: str, sessions: list[Session]) -> SessionSet:
-    matrix, mask = featurize_many((s.conversation for s in sessions), source)
-    return SessionSet(name=name, source=source, path=f"<{name}>", sessions=sessions,
-                      features=matrix, has_features=mask)
+    return build_set(name, source, f"<{name}>", sessions)  # counts sessions without features
 
 
 def _simulator(rec: Mapping[str, Any]) -> Session:

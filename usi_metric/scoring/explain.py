@@ -58,6 +58,13 @@ def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
     if row.cells.get("usi") is not None:
         return None
     if all(b.dims is None for b in row.batches):
+        kept = sum(s.kept for s in sim.sessions)
+        lost = sim.featureless.get("n", 0) if sim.featureless else 0
+        if kept and lost >= kept:  # the roles or empty texts are to blame, not the ids
+            from usi_metric.io.featureless import why
+
+            return (f"none of the {kept} kept sessions of the runs yields features "
+                    f"({why(sim.featureless)}), so there is no D1-D4 and no USI")
         return ("no kept session of the runs is a kept human session of the release "
                 "(their ids must match the humans' task ids, like 'airline_7'), so there is "
                 "no USI")
@@ -124,12 +131,13 @@ def coverage(sim: SessionSet, humans: SessionSet) -> dict[str, int]:
     True
     """
     human = {s.base_id: s.task_key for s in humans.sessions if s.kept}
-    kept = [s for s in sim.sessions if s.kept]
-    matched = [s for s in kept if s.base_id in human]
+    kept = [i for i, s in enumerate(sim.sessions) if s.kept]
+    matched = [i for i in kept if sim.sessions[i].base_id in human]
     return {"n_human_tasks": len(set(human.values())),
             "n_kept_sessions": len(kept),
             "n_sessions_matched": len(matched),
-            "n_tasks_matched": len({human[s.base_id] for s in matched})}
+            "n_matched_featureless": sum(not sim.has_features[i] for i in matched),
+            "n_tasks_matched": len({human[sim.sessions[i].base_id] for i in matched})}
 
 
 def coverage_line(c: dict[str, int]) -> str:
@@ -139,6 +147,8 @@ def coverage_line(c: dict[str, int]) -> str:
     ...                "n_tasks_matched": 1}).split(" (")[0]
     'Coverage: the runs meet 1 of the 58 tasks of the human sessions'
     """
+    lost = c.get("n_matched_featureless", 0)
+    tail = (f"; {lost} of those yield no features, so D1-D4 leave them out" if lost else "")
     return (f"Coverage: the runs meet {c['n_tasks_matched']} of the {c['n_human_tasks']} "
             f"tasks of the human sessions ({c['n_sessions_matched']} of their "
-            f"{c['n_kept_sessions']} kept sessions match a kept human session).")
+            f"{c['n_kept_sessions']} kept sessions match a kept human session{tail}).")
