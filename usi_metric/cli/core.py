@@ -89,6 +89,15 @@ def _caption(data_dir: str | None, ref: HumanReference | None = None) -> str:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from usi_metric.runtime.gc import gc_paused
+
+    # No collection of cycles meanwhile: reading and scoring make none, and each one would
+    # rescan the whole parsed release (what the command makes is freed as it goes).
+    with gc_paused():
+        return _leaderboard(args)
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
     from usi_metric.io.formats import misread_run_suffixes
     from usi_metric.io.release import load_release
     from usi_metric.report.render import print_rows
