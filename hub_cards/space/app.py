@@ -426,8 +426,8 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
              "</p>", data_note(path), *said]
     if survey is None:
         lines.append("<p>No survey file: the USI has five terms (no Eval).</p>")
-    else:
-        lines.append(f"<p>{esc(survey_line(survey_coverage(survey, release.humans)))}</p>")
+    elif (cover := survey_coverage(survey, release.humans))["n_covered"]:
+        lines.append(f"<p>{esc(survey_line(cover))}</p>")
     title = f"{_fig_name(sim.name)} (USI {fmt_cell(usi, 'usi')})"
     radar = _draw(lambda: plots.radar_figure([(title, plots.radar_values(row.cells))],
                                              plots.radar_values(human.cells), ncols=1))
