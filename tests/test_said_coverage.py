@@ -173,3 +173,14 @@ def test_the_space_says_the_coverage(release: dict) -> None:
     assert f"Coverage: the runs meet {n} of the {total} tasks" in result.message
     half = len(tasks_of(release["half"]))
     assert f"half: its runs meet {half} of the {total} tasks" in view.note
+
+
+def test_the_leaderboard_json_says_each_row_s_coverage(release: dict) -> None:
+    args = ["leaderboard", "--data-dir", str(release["root"]), "--difficulty",
+            str(release["diff"])]
+    n, total, k = len(tasks_of(release["half"])), release["tasks_total"], len(release["half"])
+    data = json.loads(usi(*args, "--format", "json").stdout)
+    assert data["coverage"]["half"] == {"tasks_met": n, "tasks_total": total,
+                                        "sessions_met": k, "sessions_total": k}
+    row = next(r for r in data["rows"] if r["name"] == "half")
+    assert abs(row["usi"]["mean"] - release["rows"]["half"]["usi"][0]) <= 1e-9
