@@ -80,8 +80,13 @@ from usi_metric.scoring import (  # noqa: E402
     resolve_difficulty,
 )
 from usi_metric.scoring.explain import (  # noqa: E402
+    coverage,
+    coverage_line,
     no_usi_reason,
+    partial_coverage_lines,
     sim_tasks,
+    survey_coverage,
+    survey_line,
     yardstick,
     yardstick_line,
 )
@@ -222,6 +227,7 @@ class _Loaded:
     chart: str | None
     reference: HumanReference  # the release's people, as uploads are scored against them
     notes: list[str] = field(default_factory=list)  # what each simulator's inputs lack
+    partial: list[str] = field(default_factory=list)  # simulators missing some tasks
 
 
 def _load(path: Path) -> _Loaded:
@@ -238,7 +244,8 @@ def _load(path: Path) -> _Loaded:
                    synthetic=is_synthetic(path))
     notes = [n for name, sim in release.simulators.items()
              for n in input_notes(sim, release.humans, release.surveys.get(name))]
-    return _Loaded(release, rows, yardstick(diff, tasks), chart, ref, notes)
+    partial = partial_coverage_lines(release.simulators.values(), release.humans)
+    return _Loaded(release, rows, yardstick(diff, tasks), chart, ref, notes, partial)
 
 
 def loaded_release(path: Path) -> _Loaded:
@@ -442,6 +449,10 @@ def leaderboard_view(path: Path | None = None) -> LeaderboardView:
              "table).</p>"]
     if ppl is not None and (ppl.real or ppl.problem):
         lines.insert(0, ppl.note)
+    lines.append("<p>Coverage: every simulator's runs meet every task of the human "
+                 "sessions.</p>" if not hit.partial else
+                 "<p>Coverage (a row rests on the tasks its runs meet):</p><ul>"
+                 + "".join(f"<li>{esc(line)}</li>" for line in hit.partial) + "</ul>")
     lines += [f"<p><strong>Left out of the table:</strong> {esc(p)}</p>"
               for p in hit.release.problems]
     lines += [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
@@ -603,10 +614,12 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
         diff = resolve_difficulty(loaded_release(path).release, yard)
     else:
         diff = resolve_difficulty(None, yard)
-    row = score(sim, ppl.reference, survey=survey, difficulty=diff).row
+    ref = ppl.reference
+    humans = ref.humans()
+    row = score(sim, ref, survey=survey, difficulty=diff).row
     y = yardstick(diff, sim_tasks(sim))
     said = [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
-            for n in input_notes(sim, ppl.reference.humans(), survey)]
+            for n in input_notes(sim, humans, survey)]
     others = [f"'{k}'" for k in yardsticks(ppl) if k != "self"]
     reason = no_usi_reason(row, diff, sim, f"choose the {' or '.join(others)} yardstick")
     if reason is not None:
@@ -616,17 +629,19 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
         return bad
     usi = row.cells["usi"]
     assert usi is not None  # no_usi_reason said so
-    ref = ppl.reference
-    human = human_ceiling(ref.humans(), diff, ref.human_eval())
+    human = human_ceiling(humans, diff, ref.human_eval())
     where = "these people" if ppl.real else "this release"
     lines = [f"<h2>USI of {esc(sim.name, LABEL_MAX)}: {usi.mean:.1f} ± {usi.std:.1f}</h2>",
              f"<p>Human ceiling on {where}, same yardstick: "
              f"{fmt_cell(human.cells.get('usi'), 'usi')}.</p>",
              f'<p class="usi-yardstick"><strong>{esc(yardstick_line(y))}</strong> '
              f"The {esc(yard)} yardstick is {esc(YARDSTICKS[yard])}.</p>",
+             f'<p class="usi-coverage">{esc(coverage_line(coverage(sim, humans)))}</p>',
              ppl.note if (ppl.real or ppl.problem) else data_note(path), *said]
     if survey is None:
         lines.append("<p>No survey file: the USI has five terms (no Eval).</p>")
+    elif (cover := survey_coverage(survey, humans))["n_covered"]:
+        lines.append(f"<p>{esc(survey_line(cover))}</p>")
     title = f"{_fig_name(sim.name)} (USI {fmt_cell(usi, 'usi')})"
     radar = _draw(lambda: plots.radar_figure([(title, plots.radar_values(row.cells))],
                                              plots.radar_values(human.cells), ncols=1))

@@ -89,12 +89,21 @@ def _caption(data_dir: str | None, ref: HumanReference | None = None) -> str:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from usi_metric.runtime.gc import gc_paused
+
+    # No collection of cycles meanwhile: reading and scoring make none, and each one would
+    # rescan the whole parsed release (what the command makes is freed as it goes).
+    with gc_paused():
+        return _leaderboard(args)
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
     from usi_metric.io.formats import misread_run_suffixes
     from usi_metric.io.release import load_release
     from usi_metric.report.render import print_rows
     from usi_metric.scoring import human_ceiling, resolve_difficulty, sort_rows
     from usi_metric.scoring.explain import yardstick, yardstick_line
-    from usi_metric.scoring.score import default_difficulty, score
+    from usi_metric.scoring.score import coverage_of, default_difficulty, score
 
     options = options_from_args(args)
     release = load_release(args.data_dir, strict=False, conversations=False)
@@ -110,6 +119,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
     y = yardstick(diff, tasks)
     extra, notes = {"difficulty": y}, [yardstick_line(y)]
+    if release.simulators:  # what each row rests on (`usi report` has it as a table)
+        extra["coverage"] = {name: coverage_of(sim, humans)
+                             for name, sim in release.simulators.items()}
     if args.reference is not None:
         extra["reference"] = args.reference
     if options is not None:
@@ -208,6 +220,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from usi_metric.scoring.explain import (
         coverage,
         coverage_line,
+        no_eval_line,
         no_usi_reason,
         sim_tasks,
         survey_coverage,
@@ -263,6 +276,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     if survey is not None:
         extra["survey"] = survey_cover = survey_coverage(survey, humans)
         notes.append(survey_line(survey_cover))
+    eval_line = no_eval_line(row, rows[0])
+    if eval_line is not None:
+        notes.append(eval_line)
     if options is not None:
         rows, ci_extra, ci_note = with_intervals(
             rows, humans, {sim.name: sim}, diff,
