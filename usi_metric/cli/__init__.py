@@ -22,6 +22,7 @@ from typing import NoReturn
 from usi_metric import __version__
 from usi_metric.cli import compare, convert, core, dataset, hub, reference, report, survey
 from usi_metric.errors import UsiError
+from usi_metric.report.escape import for_terminal
 from usi_metric.runtime.output import describe_os_error, silence_stdout
 from usi_metric.runtime.signals import Terminated, terminate_as_interrupt
 from usi_metric.runtime.streams import guarded_stderr, reopen_closed_descriptors
@@ -34,7 +35,7 @@ class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (exit 2), like ours."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"usi: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, for_terminal(f"usi: error: {message} (see '{self.prog} --help')") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,11 +74,12 @@ def _main(argv: Sequence[str] | None) -> int:
     if isinstance(sys.stdout, io.TextIOWrapper):  # a file name that is not UTF-8 prints
         sys.stdout.reconfigure(errors="backslashreplace")  # as stderr does: \xff, no crash
     try:
-        code = int(args.func(args) or 0)
+        with core.cli_warnings():  # every library warning: one `usi: warning:` line
+            code = int(args.func(args) or 0)
         sys.stdout.flush()  # a full disk or closed pipe is seen here, not at exit
         return code
     except UsiError as exc:
-        print(f"usi: error: {exc}", file=sys.stderr)
+        print(f"usi: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         if isinstance(exc, Terminated):
@@ -90,7 +92,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     except OSError as exc:  # stdout on a full disk (`> /dev/full`), or any file error left
         silence_stdout()
-        print(f"usi: error: {describe_os_error(exc)}", file=sys.stderr)
+        print(f"usi: error: {for_terminal(describe_os_error(exc))}", file=sys.stderr)
         return 2
 
 
