@@ -152,6 +152,8 @@ _WORD_RUN = re.compile(r"\w+").findall  # the runs of word characters (anchors.w
 _id_count = fastmatch.id_count_scan
 _has_pushback = fastmatch.has_pushback
 _ascii_id_count = fastmatch.ascii_id_count
+_ID_BY_RUNS = fastmatch.id_count_by_runs("")  # the ID fast path is in use
+_RUN_IDS = fastmatch.RunIdCounts()  # the ID count of each run met (a pure function of it)
 # Non-ASCII characters that are not word characters (punctuation, dashes, quotes,
 # currency signs): a text with no other non-ASCII character has the runs of word characters
 # and the ID count of its ASCII form with '?' (also a non-word character) for each of them.
@@ -229,7 +231,10 @@ def _compute_turn(text: str) -> tuple[int, int, int, int]:
     if raw is not None:  # the runs of word characters by one byte translation (no regex)
         runs = raw.translate(_NON_WORD_TO_SPACE).split()
         bits, sure = _INDEX.bytes_verdicts(set(runs))
-        ids = _ascii_id_count(low, raw, runs)
+        if _ID_BY_RUNS and b"@" not in raw:  # the sum over runs (fastmatch.id_count)
+            ids = sum(map(_RUN_IDS.__getitem__, runs))
+        else:
+            ids = _ascii_id_count(low, raw, runs)
     else:
         bits, sure = _INDEX.verdicts(set(_WORD_RUN(low)))
         ids = _id_count(low)
@@ -298,6 +303,7 @@ def clear_memos() -> None:
     >>> clear_memos()
     """
     _TURNS.clear()
+    _RUN_IDS.clear()
 
 
 def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:
