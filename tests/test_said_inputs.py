@@ -183,6 +183,11 @@ def test_the_space_says_it_on_the_page(generated, tmp_path):
         result = app.score_upload(str(runs), path=root, yardstick_name="published")
     want = f"{featureless_kept(data)} of its {kept(data)} kept sessions yield no features"
     assert want in result.message and "USER" in result.message, result.message
+    with warnings.catch_warnings():  # the runs file uploaded as the survey file too
+        warnings.simplefilter("ignore", UsiWarning)
+        result = app.score_upload(str(runs), str(runs), path=root)
+    assert (f"{len(data)} of its {len(data)} entries hold a conversation: it looks like a "
+            "runs file" in result.message), result.message
 
 
 # ----------------------------------------------------------------------------- files

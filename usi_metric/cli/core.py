@@ -103,7 +103,7 @@ def _leaderboard(args: argparse.Namespace) -> int:
     from usi_metric.report.render import print_rows
     from usi_metric.scoring import human_ceiling, resolve_difficulty, sort_rows
     from usi_metric.scoring.explain import yardstick, yardstick_line
-    from usi_metric.scoring.score import default_difficulty, score
+    from usi_metric.scoring.score import coverage_of, default_difficulty, score
 
     options = options_from_args(args)
     release = load_release(args.data_dir, strict=False, conversations=False)
@@ -119,6 +119,9 @@ def _leaderboard(args: argparse.Namespace) -> int:
     tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
     y = yardstick(diff, tasks)
     extra, notes = {"difficulty": y}, [yardstick_line(y)]
+    if release.simulators:  # what each row rests on (`usi report` has it as a table)
+        extra["coverage"] = {name: coverage_of(sim, humans)
+                             for name, sim in release.simulators.items()}
     if args.reference is not None:
         extra["reference"] = args.reference
     if options is not None:
@@ -217,6 +220,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from usi_metric.scoring.explain import (
         coverage,
         coverage_line,
+        no_eval_line,
         no_usi_reason,
         sim_tasks,
         survey_coverage,
@@ -272,6 +276,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     if survey is not None:
         extra["survey"] = survey_cover = survey_coverage(survey, humans)
         notes.append(survey_line(survey_cover))
+    eval_line = no_eval_line(row, rows[0])
+    if eval_line is not None:
+        notes.append(eval_line)
     if options is not None:
         rows, ci_extra, ci_note = with_intervals(
             rows, humans, {sim.name: sim}, diff,

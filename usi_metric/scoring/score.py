@@ -146,18 +146,26 @@ def survey_notes(survey: SurveySet, humans: SessionSet) -> list[str]:
     >>> survey_notes(SurveySet("x", "x.json", {"nobody": {}}), humans)[0].split(" (")[0]
     'x.json: no id of the survey file is a kept human session'
     """
-    from usi_metric.scoring.explain import survey_coverage
+    from usi_metric.scoring.explain import survey_coverage, those
 
     c = survey_coverage(survey, humans)
-    if c["n_covered"] == 0:
-        return [f"{survey.path}: {NO_SURVEY_COVER} ({SURVEY_IDS}), so there is no Eval"]
     fills = c["n_answers"] - c["n_valid"]
     if survey.n_conversations:
+        cost = (f"{fills} of its {c['n_answers']} answers on the human sessions are seeded "
+                "fills in its Eval" if c["n_covered"] else
+                f"{NO_SURVEY_COVER}, so there is no Eval")
         return [f"{survey.path}: {survey.n_conversations} of its {c['n_entries']} entries "
                 "hold a conversation: it looks like a runs file, not a survey file "
-                "(survey_comparable_*.json, {id: {\"survey\": {...}}}); "
-                f"{fills} of its {c['n_answers']} answers on the human sessions are "
-                "seeded fills in its Eval"]
+                f"(survey_comparable_*.json, {{id: {{\"survey\": {{...}}}}}}); {cost}"]
+    if c["n_covered"] == 0:
+        return [f"{survey.path}: {NO_SURVEY_COVER} ({SURVEY_IDS}), so there is no Eval"]
+    if 2 * c["n_covered"] < c["n_kept_human_sessions"]:  # a --limit'ed survey, say
+        n, fills = c["n_compared"], c["n_filled"]
+        share = f" ({100.0 * fills / n:.0f}%)" if n else ""
+        return [f"{survey.path}: covers only {c['n_covered']} of the "
+                f"{c['n_kept_human_sessions']} kept human sessions, so the Eval rests on "
+                f"{those(c['n_covered'])}: of its {n} compared answers, {fills}{share} are "
+                "seeded fills"]
     if c["n_valid"] == 0:
         return [f"{survey.path}: none of its {c['n_answers']} answers on the human "
                 "sessions is one of the options, so its Eval is made of seeded fills only "
