@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -359,8 +360,7 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
     total = sum(w)
     mean_w = total / n
     if n <= _LANE_MASK:  # no lane can overflow: every count from one sum
-        packed = sum(flags)
-        count = [(packed >> shift) & _LANE_MASK for shift in _SHIFTS]
+        count = _LANES.unpack(sum(flags).to_bytes(_LANES.size, "little"))
     else:  # pragma: no cover - 2**32 turns in one conversation
         count = [sum((f >> shift) & 1 for f in flags) for shift in _SHIFTS]
     (short, polite, dash, ack, id_confuse, uncertain, certain, pushback, clarify, infoq,
@@ -394,6 +394,8 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
 
 
 _SHIFTS = tuple(_LANE * i for i in range(len(_FLAGS)))
+_LANES = struct.Struct(f"<{len(_FLAGS)}I")  # the 32-bit lanes of a sum of flag ints
+assert _LANE == 32
 _VECTOR_ORDER = (
     "politeness_rate", "short_msg_rate", "formality_rate", "ack_only_rate", "verbosity_cv",
     "repeat_rate", "id_confuse_rate", "info_frontload", "id_density", "user_words_per_turn",
