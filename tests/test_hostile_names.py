@@ -255,3 +255,17 @@ def test_every_warning_of_a_command_reaches_the_terminal_inert(named: Path) -> N
     lines = proc.stderr.splitlines()
     assert "usi: warning: ours: t\\x1b]0;PWNED\\x07" in lines, lines
     assert any("UserWarning: theirs: t\\x1b]0;PWNED\\x07" in ln for ln in lines), lines
+
+
+def test_the_dataset_cards_simulator_table_keeps_names_inert() -> None:
+    from dataset_builder.card import Counts, simulator_table
+
+    names = [HOSTILE, "a`b|c", "plain", FORMULA]
+    table = simulator_table(Counts(per_simulator={n: {1: 2} for n in names},
+                                   per_judge={HOSTILE: 3}))
+    no_raw_controls(table)
+    assert "<img" not in table and not re.search(r"[^\\]\]\(javascript:", table)
+    lines = table.splitlines()
+    assert len(lines) == 2 + len(names), table  # one row per name: no line break got in
+    assert len({len(ln.replace("\\|", "").split("|")) for ln in lines}) == 1, table
+    assert "| `plain` |" in table
