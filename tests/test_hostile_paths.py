@@ -216,8 +216,8 @@ def test_a_one_session_file_says_its_coverage(mini: Path, tmp_path: Path) -> Non
     proc = usi("score", str(one), "--data-dir", str(mini), "--difficulty", diff_map(mini),
                "--format", "json")
     assert json.loads(proc.stdout)["coverage"] == {
-        "n_human_tasks": 3, "n_kept_sessions": 1, "n_sessions_matched": 1,
-        "n_tasks_matched": 1}
+        "n_human_tasks": 3, "n_kept_sessions": 1, "n_matched_featureless": 0,
+        "n_sessions_matched": 1, "n_tasks_matched": 1}
 
 
 # ----------------------------------------------------------------------------- wording

@@ -66,11 +66,17 @@ from usi_metric.scoring import (  # noqa: E402
     score_simulator,
 )
 from usi_metric.scoring.explain import (  # noqa: E402
+    coverage,
+    coverage_line,
     no_usi_reason,
+    partial_coverage_lines,
     sim_tasks,
+    survey_coverage,
+    survey_line,
     yardstick,
     yardstick_line,
 )
+from usi_metric.scoring.score import input_notes  # noqa: E402
 
 DATA_ENV = "USI_DATA_DIR"
 LIMIT_ENV = "USI_MAX_UPLOAD_MB"
@@ -199,6 +205,8 @@ class _Loaded:
     rows: list[ScoreRow]
     yardstick: dict[str, Any]
     chart: str | None
+    notes: list[str] = field(default_factory=list)  # what each simulator's inputs lack
+    partial: list[str] = field(default_factory=list)  # simulators missing some tasks
 
 
 def _load(path: Path) -> _Loaded:
@@ -209,7 +217,10 @@ def _load(path: Path) -> _Loaded:
     sims = [r for r in rows if r.kind != "human"]
     chart = _draw(lambda: plots.leaderboard_figure(
         [(_fig_name(r.name), r.cells.get("usi")) for r in sims], rows[0].cells.get("usi")))
-    return _Loaded(release, rows, yardstick(diff, tasks), chart)
+    notes = [n for name, sim in release.simulators.items()
+             for n in input_notes(sim, release.humans, release.surveys.get(name))]
+    partial = partial_coverage_lines(release.simulators.values(), release.humans)
+    return _Loaded(release, rows, yardstick(diff, tasks), chart, notes, partial)
 
 
 def loaded_release(path: Path) -> _Loaded:
@@ -244,8 +255,14 @@ def leaderboard_view(path: Path | None = None) -> LeaderboardView:
     lines = [data_note(path), f"<p>{esc(yardstick_line(hit.yardstick))} Difficulty pooled "
              "over the simulators of the table, as <code>usi leaderboard</code> (the paper's "
              "table).</p>"]
+    lines.append("<p>Coverage: every simulator's runs meet every task of the human "
+                 "sessions.</p>" if not hit.partial else
+                 "<p>Coverage (a row rests on the tasks its runs meet):</p><ul>"
+                 + "".join(f"<li>{esc(line)}</li>" for line in hit.partial) + "</ul>")
     lines += [f"<p><strong>Left out of the table:</strong> {esc(p)}</p>"
               for p in hit.release.problems]
+    lines += [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
+              for n in hit.release.notes + hit.notes]
     return LeaderboardView("\n".join(lines), table_rows(hit.rows),
                            img_html(hit.chart, "USI of each simulator with ± std and the "
                                     "human ceiling"))
@@ -389,9 +406,12 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
         diff = resolve_difficulty(release, yard)
     row = score_simulator(sim, release.humans, diff, survey)
     y = yardstick(diff, sim_tasks(sim))
+    said = [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
+            for n in input_notes(sim, release.humans, survey)]
     reason = no_usi_reason(row, diff, sim, "choose the 'published' or 'release' yardstick")
     if reason is not None:
         bad = _error(f"{Path(runs_path).name}: {reason}.", yardstick_line(y))
+        bad.message += "".join(said)
         bad.yardstick = y
         return bad
     usi = row.cells["usi"]
@@ -402,9 +422,12 @@ def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str
              f"{fmt_cell(human.cells.get('usi'), 'usi')}.</p>",
              f'<p class="usi-yardstick"><strong>{esc(yardstick_line(y))}</strong> '
              f"The {esc(yard)} yardstick is {esc(YARDSTICKS[yard])}.</p>",
-             data_note(path)]
+             f'<p class="usi-coverage">{esc(coverage_line(coverage(sim, release.humans)))}'
+             "</p>", data_note(path), *said]
     if survey is None:
         lines.append("<p>No survey file: the USI has five terms (no Eval).</p>")
+    elif (cover := survey_coverage(survey, release.humans))["n_covered"]:
+        lines.append(f"<p>{esc(survey_line(cover))}</p>")
     title = f"{_fig_name(sim.name)} (USI {fmt_cell(usi, 'usi')})"
     radar = _draw(lambda: plots.radar_figure([(title, plots.radar_values(row.cells))],
                                              plots.radar_values(human.cells), ncols=1))

@@ -13,12 +13,10 @@ costs the warnings only (``runtime.streams``).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import os
 import sys
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import NoReturn
 
 from usi_metric import __version__
@@ -68,18 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
 
 
-@contextlib.contextmanager
-def _warnings_shown_inert() -> Iterator[None]:
-    """Every warning of the command through ``core.show_warning`` (one line for ours; none
-    carries a name's control characters raw), as it happens."""
-    before = warnings.showwarning
-    warnings.showwarning = core.show_warning
-    try:
-        yield
-    finally:
-        warnings.showwarning = before
-
-
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -88,7 +74,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if isinstance(sys.stdout, io.TextIOWrapper):  # a file name that is not UTF-8 prints
         sys.stdout.reconfigure(errors="backslashreplace")  # as stderr does: \xff, no crash
     try:
-        with _warnings_shown_inert():
+        with core.cli_warnings():  # every library warning: one `usi: warning:` line
             code = int(args.func(args) or 0)
         sys.stdout.flush()  # a full disk or closed pipe is seen here, not at exit
         return code

@@ -106,7 +106,10 @@ def print_comparison(c: Comparison, fmt: str, caption: str = "") -> None:
     from usi_metric.runtime.output import stdout_console
 
     level = f"{100 * c.options.confidence_level:g}% CI"
-    table = Table(title=escape(for_terminal(f"{c.a} (A) vs {c.b} (B) on {c.n_tasks} tasks")),
+    met = c.tasks_met
+    on = (f"on {c.n_tasks} tasks" if not met or met["a"] == met["b"] == met["shared"]
+          == c.n_tasks else f"(both meet {met['shared']} of the {c.n_tasks} tasks)")
+    table = Table(title=escape(for_terminal(f"{c.a} (A) vs {c.b} (B) {on}")),
                   caption=escape(caption) or None, title_justify="left")
     for head in ("term", "A", "B", "A − B", level, "p"):
         table.add_column(head, justify="left" if head == "term" else "right")

@@ -89,12 +89,21 @@ def _caption(data_dir: str | None, ref: HumanReference | None = None) -> str:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from usi_metric.runtime.gc import gc_paused
+
+    # No collection of cycles meanwhile: reading and scoring make none, and each one would
+    # rescan the whole parsed release (what the command makes is freed as it goes).
+    with gc_paused():
+        return _leaderboard(args)
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
     from usi_metric.io.formats import misread_run_suffixes
     from usi_metric.io.release import load_release
     from usi_metric.report.render import print_rows
     from usi_metric.scoring import human_ceiling, resolve_difficulty, sort_rows
     from usi_metric.scoring.explain import yardstick, yardstick_line
-    from usi_metric.scoring.score import default_difficulty, score
+    from usi_metric.scoring.score import coverage_of, default_difficulty, score
 
     options = options_from_args(args)
     release = load_release(args.data_dir, strict=False, conversations=False)
@@ -110,6 +119,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
     y = yardstick(diff, tasks)
     extra, notes = {"difficulty": y}, [yardstick_line(y)]
+    if release.simulators:  # what each row rests on (`usi report` has it as a table)
+        extra["coverage"] = {name: coverage_of(sim, humans)
+                             for name, sim in release.simulators.items()}
     if args.reference is not None:
         extra["reference"] = args.reference
     if options is not None:
@@ -155,8 +167,10 @@ def reference_of(args: argparse.Namespace, release: Release | None = None) -> Hu
 
 @contextlib.contextmanager
 def cli_warnings(skip: str | None = None) -> Iterator[None]:
-    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr;
-    ``skip``: a message the command says itself (as an error)."""
+    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr (a
+    line said twice, say by two reads of one release, is printed once); ``skip``: a message
+    the command says itself (as an error). The ``usi`` command runs every command inside
+    one, so no library warning reaches the terminal in Python's own format."""
     from usi_metric.errors import UsiWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -164,15 +178,18 @@ def cli_warnings(skip: str | None = None) -> Iterator[None]:
         try:
             yield
         finally:
+            said: set[str] = set()
             for w in caught:
-                if skip is not None and skip in str(w.message):
+                text = str(w.message)
+                if (skip is not None and skip in text) or text in said:
                     continue
+                said.add(text)
                 show_warning(w.message, w.category, w.filename, w.lineno)
 
 
 def show_warning(message: Warning | str, category: type[Warning], filename: str,
                  lineno: int, file: Any = None, line: str | None = None) -> None:
-    r"""How the CLI shows a warning (``warnings.showwarning`` while a command runs): a
+    r"""How the CLI shows a warning (every command runs inside :func:`cli_warnings`): a
     library's ``UsiWarning`` as one ``usi: warning:`` line, another library's as Python
     shows it; either made inert for the terminal (a name's escape sequences as escapes).
 
@@ -219,6 +236,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from usi_metric.scoring.explain import (
         coverage,
         coverage_line,
+        no_eval_line,
         no_usi_reason,
         sim_tasks,
         survey_coverage,
@@ -274,6 +292,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     if survey is not None:
         extra["survey"] = survey_cover = survey_coverage(survey, humans)
         notes.append(survey_line(survey_cover))
+    eval_line = no_eval_line(row, rows[0])
+    if eval_line is not None:
+        notes.append(eval_line)
     if options is not None:
         rows, ci_extra, ci_note = with_intervals(
             rows, humans, {sim.name: sim}, diff,

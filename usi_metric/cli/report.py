@@ -40,6 +40,10 @@ def cmd_report(args: argparse.Namespace) -> int:
                        difficulty=args.difficulty)
     print(for_terminal(f"wrote {out.markdown}, {out.html} and {len(out.files)} pictures in "
                        f"{out.out_dir}"))
+    if out.gap["simulators"]:  # what the rows rest on (the report's coverage table)
+        print(for_terminal("coverage: " + (
+            "every simulator shown meets every task of the human sessions"
+            if not out.partial else "; ".join(out.partial))))
     if not out.gap["simulators"]:
         note_no_simulators(args.data_dir, "the report shows the humans only")
     if out.gap["synthetic"]:

@@ -135,15 +135,21 @@ def print_gap_table(gap: dict[str, Any]) -> None:
     console = stdout_console(100)
     if gap["synthetic"]:
         console.print(SYNTHETIC_NOTE, style="bold")
-    t = Table(title="Success inflation (reward > 0)", title_justify="left")
-    for c in ("simulator", "with simulator %", "with humans %", "inflation pp", "sessions"):
+    t = Table(title="Success inflation (reward > 0), on the tasks both have sessions of",
+              title_justify="left")
+    for c in ("simulator", "tasks", "with simulator %", "with humans %", "inflation pp",
+              "sessions"):
         t.add_column(c, justify="left" if c == "simulator" else "right")
     for s in gap["simulators"]:
-        su = s["success"]
-        t.add_row(plain(s["name"], one_line=True), fmt_num(su["simulator"]["success_pct"], ".1f"),
+        su = s["success"]["shared"]
+        t.add_row(plain(s["name"], one_line=True), f"{su['n_tasks']} / {su['n_tasks_human']}",
+                  fmt_num(su["simulator"]["success_pct"], ".1f"),
                   fmt_num(su["human"]["success_pct"], ".1f"), fmt_num(su["inflation_pp"], "+.1f"),
                   f"{su['simulator']['n_sessions']} / {su['human']['n_sessions']}")
     console.print(t)
+    console.print("tasks: shared / the humans'. The JSON also gives the rates over every "
+                  "session of both sides (success.simulator, success.human, "
+                  "success.inflation_pp).", highlight=False)
     for s in gap["simulators"]:
         if s["survey"] is None:
             continue
