@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from dataset_builder.card import LICENSE_TEXT, Counts, built_configs, render_card
 from dataset_builder.records import Record, file_records, release_plan
 from dataset_builder.schema import CONFIG_NAMES, DATA_DIRS, FEATURES, REFERENCE_CONFIG, SPLIT
+from usi_metric.io.layout import REFERENCE_CONFIG_FILE
 from usi_metric.reference import HumanReference
 from usi_metric.runtime.output import check_folder_target, refuse_own_input, write_folder_atomic
 from usi_metric.samples import sample_release_dir
@@ -40,7 +41,8 @@ ROW_GROUP_SIZE = 500
 CARD_FILE = "README.md"
 LICENSE_FILE = "LICENSE.md"
 # The reference config's one file (HumanReference.load reads it as it is).
-REFERENCE_FILE = f"{DATA_DIRS[REFERENCE_CONFIG]}/{SPLIT}-00000-of-00001.parquet"
+REFERENCE_FILE = REFERENCE_CONFIG_FILE
+assert REFERENCE_FILE.startswith(f"{DATA_DIRS[REFERENCE_CONFIG]}/{SPLIT}-")  # the card's glob
 # What a build writes at the top of OUT_DIR; --overwrite replaces only a folder made of these.
 MANAGED = frozenset({CARD_FILE, LICENSE_FILE, *DATA_DIRS.values()})
 

@@ -27,6 +27,8 @@ MULTI_RUN_THRESHOLD = 170
 META_SUFFIX = ".meta.json"
 # The Hub dataset of the paper's release.
 REPO_ID = "cmu-lti/tau-usi"
+# The file of its ``reference`` config (``usi dataset build`` writes it): a human reference.
+REFERENCE_CONFIG_FILE = "reference/test-00000-of-00001.parquet"
 
 
 def simulator_name(path: str | Path) -> str:
