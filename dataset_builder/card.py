@@ -35,6 +35,7 @@ from dataset_builder.schema import (
 from usi_metric import __version__
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS
+from usi_metric.report.escape import markdown_code
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "hub_cards" / "dataset" / "README.md"
 DEFAULT_CONFIG = "human"
@@ -136,7 +137,8 @@ def simulator_table(counts: Counts) -> str:
         runs = counts.per_simulator.get(name, {})
         by_run = ", ".join(f"{r}: {n}" for r, n in sorted(runs.items())) or "-"
         n_sessions = str(sum(runs.values())) if name in counts.per_simulator else "-"
-        rows.append([f"`{name}`", n_sessions, by_run, str(counts.per_judge.get(name, "-"))])
+        rows.append([markdown_code(name), n_sessions, by_run,
+                     str(counts.per_judge.get(name, "-"))])
     return _md_table(["simulator / judge", "sessions", "sessions per run",
                       "survey answers"], rows)
 

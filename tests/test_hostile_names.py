@@ -231,3 +231,41 @@ def test_bidirectional_controls_in_a_name_are_shown_as_escapes(tmp_path: Path) -
     assert for_markdown("evil\u202ex") == "evil\\\\u202ex"
     view = load_app().leaderboard_view(root)
     assert "evil\\u202e1.0 ± 0.0" in [row[0] for row in view.rows], view.rows
+
+
+WARN_PRELUDE = """
+import warnings
+from usi_metric.errors import UsiWarning
+import usi_metric.report.render as _r
+_real = _r.print_rows
+def _patched(*a, **k):
+    warnings.warn("ours: t\\x1b]0;PWNED\\x07", UsiWarning)
+    warnings.warn("theirs: t\\x1b]0;PWNED\\x07", UserWarning)
+    return _real(*a, **k)
+_r.print_rows = _patched
+"""
+
+
+def test_every_warning_of_a_command_reaches_the_terminal_inert(named: Path) -> None:
+    """Warnings raised anywhere in a command (ours, another library's) carry no raw escape
+    sequence; ours are one ``usi: warning:`` line."""
+    proc = usi("leaderboard", "--data-dir", str(named), prelude=WARN_PRELUDE)
+    assert proc.returncode == 0, proc.stderr
+    no_raw_controls(proc.stderr)
+    lines = proc.stderr.splitlines()
+    assert "usi: warning: ours: t\\x1b]0;PWNED\\x07" in lines, lines
+    assert any("UserWarning: theirs: t\\x1b]0;PWNED\\x07" in ln for ln in lines), lines
+
+
+def test_the_dataset_cards_simulator_table_keeps_names_inert() -> None:
+    from dataset_builder.card import Counts, simulator_table
+
+    names = [HOSTILE, "a`b|c", "plain", FORMULA]
+    table = simulator_table(Counts(per_simulator={n: {1: 2} for n in names},
+                                   per_judge={HOSTILE: 3}))
+    no_raw_controls(table)
+    assert "<img" not in table and not re.search(r"[^\\]\]\(javascript:", table)
+    lines = table.splitlines()
+    assert len(lines) == 2 + len(names), table  # one row per name: no line break got in
+    assert len({len(ln.replace("\\|", "").split("|")) for ln in lines}) == 1, table
+    assert "| `plain` |" in table

@@ -11,7 +11,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from usi_metric.cli.ci import add_ci_arguments, options_from_args, with_intervals
 from usi_metric.errors import UsiError
@@ -184,11 +184,27 @@ def cli_warnings(skip: str | None = None) -> Iterator[None]:
                 if (skip is not None and skip in text) or text in said:
                     continue
                 said.add(text)
-                if issubclass(w.category, UsiWarning):
-                    print(for_terminal(f"usi: warning: {text}"), file=sys.stderr)
-                else:  # another library's warning, as Python shows it, made inert
-                    sys.stderr.write(for_terminal(warnings.formatwarning(
-                        w.message, w.category, w.filename, w.lineno), keep_lines=True))
+                show_warning(w.message, w.category, w.filename, w.lineno)
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, file: Any = None, line: str | None = None) -> None:
+    r"""How the CLI shows a warning (every command runs inside :func:`cli_warnings`): a
+    library's ``UsiWarning`` as one ``usi: warning:`` line, another library's as Python
+    shows it; either made inert for the terminal (a name's escape sequences as escapes).
+
+    >>> show_warning("x\x1b[2J", UserWarning, "f.py", 1, file=sys.stdout)
+    f.py:1: UserWarning: x\x1b[2J
+    """
+    from usi_metric.errors import UsiWarning
+
+    if issubclass(category, UsiWarning):
+        text = for_terminal(f"usi: warning: {message}")
+    else:
+        text = for_terminal(warnings.formatwarning(message, category, filename, lineno, line)
+                            .rstrip("\n"), keep_lines=True)
+    with contextlib.suppress(OSError, ValueError):  # stderr gone: the warning is lost
+        print(text, file=sys.stderr if file is None else file)
 
 
 def note_no_simulators(data_dir: str, consequence: str) -> None:

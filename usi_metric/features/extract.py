@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -152,6 +153,8 @@ _WORD_RUN = re.compile(r"\w+").findall  # the runs of word characters (anchors.w
 _id_count = fastmatch.id_count_scan
 _has_pushback = fastmatch.has_pushback
 _ascii_id_count = fastmatch.ascii_id_count
+_ID_BY_RUNS = fastmatch.id_count_by_runs("")  # the ID fast path is in use
+_RUN_IDS = fastmatch.RunIdCounts()  # the ID count of each run met (a pure function of it)
 # Non-ASCII characters that are not word characters (punctuation, dashes, quotes,
 # currency signs): a text with no other non-ASCII character has the runs of word characters
 # and the ID count of its ASCII form with '?' (also a non-word character) for each of them.
@@ -229,7 +232,10 @@ def _compute_turn(text: str) -> tuple[int, int, int, int]:
     if raw is not None:  # the runs of word characters by one byte translation (no regex)
         runs = raw.translate(_NON_WORD_TO_SPACE).split()
         bits, sure = _INDEX.bytes_verdicts(set(runs))
-        ids = _ascii_id_count(low, raw, runs)
+        if _ID_BY_RUNS and b"@" not in raw:  # the sum over runs (fastmatch.id_count)
+            ids = sum(map(_RUN_IDS.__getitem__, runs))
+        else:
+            ids = _ascii_id_count(low, raw, runs)
     else:
         bits, sure = _INDEX.verdicts(set(_WORD_RUN(low)))
         ids = _id_count(low)
@@ -298,6 +304,7 @@ def clear_memos() -> None:
     >>> clear_memos()
     """
     _TURNS.clear()
+    _RUN_IDS.clear()
 
 
 def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:
@@ -353,8 +360,7 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
     total = sum(w)
     mean_w = total / n
     if n <= _LANE_MASK:  # no lane can overflow: every count from one sum
-        packed = sum(flags)
-        count = [(packed >> shift) & _LANE_MASK for shift in _SHIFTS]
+        count = _LANES.unpack(sum(flags).to_bytes(_LANES.size, "little"))
     else:  # pragma: no cover - 2**32 turns in one conversation
         count = [sum((f >> shift) & 1 for f in flags) for shift in _SHIFTS]
     (short, polite, dash, ack, id_confuse, uncertain, certain, pushback, clarify, infoq,
@@ -388,6 +394,8 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
 
 
 _SHIFTS = tuple(_LANE * i for i in range(len(_FLAGS)))
+_LANES = struct.Struct(f"<{len(_FLAGS)}I")  # the 32-bit lanes of a sum of flag ints
+assert _LANE == 32
 _VECTOR_ORDER = (
     "politeness_rate", "short_msg_rate", "formality_rate", "ack_only_rate", "verbosity_cv",
     "repeat_rate", "id_confuse_rate", "info_frontload", "id_density", "user_words_per_turn",

@@ -135,6 +135,23 @@ def for_markdown(text: object, block_start: bool = False) -> str:
     return _block_marker_inert(md) if block_start else md
 
 
+def markdown_code(text: object) -> str:
+    r"""A name as a Markdown code span when it is plain (printable, nothing Markdown or HTML
+    reads: no backtick, ``<``, ``>``, ``&``, ``[``, ``]``, ``|`` or backslash), else as
+    :func:`for_markdown`'s inert text, so no renderer can read it as markup.
+
+    >>> markdown_code("gpt-4o"), markdown_code("a|b\nc"), markdown_code("x`</code>")
+    ('`gpt-4o`', 'a\\|b c', 'x\\`&lt;/code&gt;')
+    """
+    s = str(text)
+    if s and s.isprintable() and not any(ch in _NOT_IN_CODE for ch in s):
+        return f"`{s}`"
+    return for_markdown(s)
+
+
+_NOT_IN_CODE = frozenset("`<>&[]|\\")
+
+
 def for_csv(text: object) -> str:
     """A CSV text cell that no spreadsheet reads as a formula (OWASP's advice: a leading
     apostrophe before ``=``, ``+``, ``-``, ``@``, tab or carriage return).
