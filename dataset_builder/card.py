@@ -206,7 +206,7 @@ def reference_summary(counts: Counts) -> str:
             f"({c.get('kept', 0)} kept) over {c.get('tasks', 0)} tasks, per batch "
             f"{batches or 'none'}; {c.get('survey_answers', 0)} survey answers as ordinals; "
             f"{second.get('stored', 0)} answers of the second person. Source: "
-            f"`{prov.get('source', '?')}`; feature definitions version "
+            f"{markdown_code(prov.get('source', '?'))}; feature definitions version "
             f"{prov.get('feature_version', '?')}, lexicons sha256 "
             f"`{str(prov.get('lexicons_sha256', '?'))[:12]}…`; made by usi-metric "
             f"{prov.get('tool_version', '?')}.")
