@@ -131,3 +131,25 @@ def test_without_run_the_kth_arrival_is_run_k(setup, tmp_path: Path) -> None:
                       setup["batches"], setup["diff"])
     assert indep["usi"] is not None
     assert not _compare(out, indep), _compare(out, indep)
+
+
+@pytest.mark.parametrize(("message", "field", "why"), [
+    ({"role": "user"}, "predictions[1].conversation[0].content", "missing"),
+    ({"role": "human", "content": "hi"}, "predictions[1].conversation[0].role",
+     "unknown role 'human'"),
+    ({"role": "user", "content": None}, "predictions[1].conversation[0].content",
+     "null in a turn of the simulator"),
+])
+def test_a_rollout_message_follows_the_training_rule(message: dict, field: str,
+                                                     why: str) -> None:
+    # The rollouts of evaluate and of the training reward are one input: a message without
+    # text, or with a role no chat template has, would yield no simulator turn in silence.
+    from usi_metric.errors import UsiError
+    from usi_metric.hf.evaluate_rollouts import prepare_rollouts
+
+    good = {"task_key": "airline_3", "reward": 1.0,
+            "conversation": [{"role": "user", "content": "Cancel my trip to Denver."}]}
+    bad = {"task_key": "airline_12", "reward": 0.0, "conversation": [message]}
+    with pytest.raises(UsiError) as err:
+        prepare_rollouts([good, bad])
+    assert str(err.value).startswith(f"id airline_12: field {field}: {why}"), str(err.value)

@@ -16,6 +16,7 @@ import doctest
 import importlib.util
 import json
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -64,6 +65,13 @@ def task_counts(runs: Path) -> tuple[int, int]:
     return len(tasks), len(tasks - published)
 
 
+def shown_file(name: str) -> re.Pattern[str]:
+    """A file name as Gradio's file box shows it: stem and extension are two spans, so the
+    element's text reads "runs.json" or, in some layouts, "runs .json"."""
+    stem, ext = name.rsplit(".", 1)
+    return re.compile(re.escape(stem) + r"\s*\." + re.escape(ext))
+
+
 def test_leaderboard_upload_and_oversized_upload_in_a_browser(tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -107,7 +115,7 @@ def test_leaderboard_upload_and_oversized_upload_in_a_browser(tmp_path: Path) ->
 
             # the bundled NEW simulator, with a label full of markup
             page.locator("#runs-file input[type=file]").set_input_files(str(RUNS))
-            expect(page.locator("#runs-file")).to_contain_text("runs.json")
+            expect(page.locator("#runs-file")).to_contain_text(shown_file("runs.json"))
             page.locator("#sim-label textarea, #sim-label input").first.fill(HOSTILE)
             page.locator("#score-button").click()
             expect(result).to_contain_text(f"USI of {HOSTILE}: {want}")
@@ -123,12 +131,13 @@ def test_leaderboard_upload_and_oversized_upload_in_a_browser(tmp_path: Path) ->
                                        "i.naturalWidth > 300; }")
             expect(page.locator("#usi-diagnosis")).to_contain_text("for humans:")
             expect(result).to_contain_text("deleted from the server once scored")
-            expect(page.locator("#runs-file")).not_to_contain_text("runs.json")  # cleared
+            runs_box = page.locator("#runs-file")
+            expect(runs_box).not_to_contain_text(shown_file("runs.json"))  # cleared
             page.screenshot(path=str(shots / "space_score.png"), full_page=True)
 
             # a broken file: a readable one-line message, never a traceback
             page.locator("#runs-file input[type=file]").set_input_files(str(bad))
-            expect(page.locator("#runs-file")).to_contain_text("broken.json")
+            expect(page.locator("#runs-file")).to_contain_text(shown_file("broken.json"))
             page.locator("#score-button").click()
             expect(result).to_contain_text("Error: broken.json: malformed JSON")
             expect(result).not_to_contain_text("Traceback")

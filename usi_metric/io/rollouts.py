@@ -20,7 +20,13 @@ from typing import Any
 
 from usi_metric.errors import UsiError
 from usi_metric.io.sessions import Session, SessionSet, build_set, simulator_session
-from usi_metric.io.validate import check_conversation, check_reward, is_whole_number, tname
+from usi_metric.io.validate import (
+    check_conversation,
+    check_messages,
+    check_reward,
+    is_whole_number,
+    tname,
+)
 
 
 def number_runs(task_keys: Sequence[str], runs: Sequence[int | None] | None = None) -> list[int]:
@@ -75,8 +81,9 @@ def check_rollout(i: int, conversation: Any, task_key: Any, reward: Any, run: An
     if not isinstance(task_key, str) or not task_key:
         raise UsiError(f"must be a non-empty string, got {tname(task_key)}",
                        field=f"{at}.task_key")
-    conv = tuple(check_conversation(conversation, id=task_key, field=f"{at}.conversation",
-                                    text=True))
+    field = f"{at}.conversation"
+    check_messages(conversation, field, id=task_key)  # a known role and text in every turn
+    conv = tuple(check_conversation(conversation, id=task_key, field=field, text=True))
     value = check_reward(reward, id=task_key, field=f"{at}.reward")
     if run is not None and (not is_whole_number(run) or int(run) < 1):
         raise UsiError(f"must be a whole number >= 1, got {run!r}", id=task_key,

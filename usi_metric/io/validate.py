@@ -274,3 +274,67 @@ def top_object(path: str, data: Any, what: str) -> Mapping[str, Any]:
     if not data:
         raise UsiError(f"{what} has no entries", file=path)
     return data
+
+
+# The roles a chat message may have (OpenAI/TRL chat templates); any other is refused, so a
+# typo ("User", "human") cannot make a conversation yield no simulator turn in silence.
+MESSAGE_ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant", "tool",
+                                  "function", "ipython")
+_ROLES = frozenset(MESSAGE_ROLES)
+
+
+def _plain(conv: list[Any]) -> bool:
+    """Every message a plain dict with a known role and string content (the common case)."""
+    try:
+        return all([type(m) is dict and type(m.get("content")) is str and m.get("role") in _ROLES
+                    for m in conv])
+    except TypeError:  # an unhashable role
+        return False
+
+
+def check_messages(conv: Any, field: str, *, simulator_role: str = "user",
+                   id: str | None = None) -> list[Any]:  # noqa: A002 - as UsiError's id
+    """The messages of a conversation given in Python (a trainer's or an evaluation loop's
+    rollout): each a ``{"role", "content"}`` object whose role is one of ``MESSAGE_ROLES``
+    and whose content is a string; ``null`` content only in a turn that is not the
+    simulator's (``simulator_role``), never a missing key. A results file's messages follow
+    the looser :func:`check_conversation` (any role, as the runners write them).
+
+    >>> check_messages([{"role": "assistant", "content": None, "tool_calls": []},
+    ...                 {"role": "user", "content": "ok"}], "c")[0]["content"] is None
+    True
+    >>> check_messages([{"role": "human", "content": "hi"}], "completions[1]")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: field completions[1][0].role: unknown role 'human' (one of ...
+    """
+    if isinstance(conv, str | bytes | bytearray | Mapping) or not isinstance(conv, Sequence):
+        raise UsiError("must be a conversation (a list of {\"role\", \"content\"} messages), "
+                       f"got {tname(conv)}", id=id, field=field)
+    if type(conv) is list and _plain(conv):
+        return conv
+    for i, msg in enumerate(conv):
+        where = f"{field}[{i}]"
+        if not isinstance(msg, Mapping):
+            raise UsiError(f"must be a message (an object with role and content), got "
+                           f"{tname(msg)}", id=id, field=where)
+        if "role" not in msg:
+            raise UsiError("missing (every message needs its role)", id=id, field=f"{where}.role")
+        role = msg["role"]
+        if not isinstance(role, str):
+            raise UsiError(f"must be a string, got {tname(role)}", id=id, field=f"{where}.role")
+        if role not in _ROLES:
+            raise UsiError(f"unknown role {role!r} (one of {', '.join(MESSAGE_ROLES)})",
+                           id=id, field=f"{where}.role")
+        if "content" not in msg:
+            raise UsiError("missing (every message needs its text)", id=id,
+                           field=f"{where}.content")
+        content = msg["content"]
+        if content is None:
+            if role == simulator_role:
+                raise UsiError(f"null in a turn of the simulator (role {role!r}): its text is "
+                               "what the USI reads", id=id, field=f"{where}.content")
+        elif not isinstance(content, str):
+            raise UsiError(f"must be a string, got {tname(content)}", id=id,
+                           field=f"{where}.content")
+    return list(conv)

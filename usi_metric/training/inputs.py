@@ -25,13 +25,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from usi_metric.errors import UsiError
-from usi_metric.io.validate import check_reward, tname
-
-# The roles a chat message may have (OpenAI/TRL chat templates); any other is refused, so a
-# typo ("User", "human") cannot make a conversation yield no simulator turn in silence.
-MESSAGE_ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant", "tool",
-                                  "function", "ipython")
-_ROLES = frozenset(MESSAGE_ROLES)
+from usi_metric.io.validate import (  # noqa: F401 - the message rule lives with the others
+    MESSAGE_ROLES,
+    check_messages,
+    check_reward,
+    tname,
+)
 
 
 def check_lists(names: tuple[str, str, str], conversations: Any, task_keys: Any,
@@ -100,54 +99,3 @@ def check_batch(conversations: Sequence[Any], task_keys: Sequence[Any],
     check_lists(names, conversations, task_keys, rewards)
     check_task_keys(task_keys, names[1])
     return check_rewards(rewards, names[2])
-
-
-def _plain(conv: list[Any]) -> bool:
-    """Every message a plain dict with a known role and string content (the common case)."""
-    try:
-        return all([type(m) is dict and type(m.get("content")) is str and m.get("role") in _ROLES
-                    for m in conv])
-    except TypeError:  # an unhashable role
-        return False
-
-
-def check_messages(conv: Any, field: str, *, simulator_role: str = "user") -> list[Any]:
-    """The messages of one conversation (see the module); ``simulator_role``: whose turns
-    are the simulator's (their content may not be null).
-
-    >>> check_messages([{"role": "assistant", "content": None, "tool_calls": []},
-    ...                 {"role": "user", "content": "ok"}], "c")[0]["content"] is None
-    True
-    >>> check_messages([{"role": "human", "content": "hi"}], "completions[1]")
-    Traceback (most recent call last):
-    ...
-    usi_metric.errors.UsiError: field completions[1][0].role: unknown role 'human' (one of ...
-    """
-    if isinstance(conv, str | bytes | bytearray | Mapping) or not isinstance(conv, Sequence):
-        raise UsiError("must be a conversation (a list of {\"role\", \"content\"} messages), "
-                       f"got {tname(conv)}", field=field)
-    if type(conv) is list and _plain(conv):
-        return conv
-    for i, msg in enumerate(conv):
-        where = f"{field}[{i}]"
-        if not isinstance(msg, Mapping):
-            raise UsiError(f"must be a message (an object with role and content), got "
-                           f"{tname(msg)}", field=where)
-        if "role" not in msg:
-            raise UsiError("missing (every message needs its role)", field=f"{where}.role")
-        role = msg["role"]
-        if not isinstance(role, str):
-            raise UsiError(f"must be a string, got {tname(role)}", field=f"{where}.role")
-        if role not in _ROLES:
-            raise UsiError(f"unknown role {role!r} (one of {', '.join(MESSAGE_ROLES)})",
-                           field=f"{where}.role")
-        if "content" not in msg:
-            raise UsiError("missing (every message needs its text)", field=f"{where}.content")
-        content = msg["content"]
-        if content is None:
-            if role == simulator_role:
-                raise UsiError(f"null in a turn of the simulator (role {role!r}): its text is "
-                               "what the USI reads", field=f"{where}.content")
-        elif not isinstance(content, str):
-            raise UsiError(f"must be a string, got {tname(content)}", field=f"{where}.content")
-    return list(conv)
