@@ -16,12 +16,13 @@ import argparse
 import io
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
 from usi_metric import __version__
 from usi_metric.cli import compare, convert, core, dataset, hub, reference, report, survey
-from usi_metric.errors import UsiError
+from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.runtime.output import describe_os_error, silence_stdout
 from usi_metric.runtime.signals import Terminated, terminate_as_interrupt
 from usi_metric.runtime.streams import guarded_stderr, reopen_closed_descriptors
@@ -58,10 +59,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def show_warning(message: Warning | str, category: type[Warning], *_: object,
+                 **__: object) -> None:
+    """The library's warnings as one line on stderr (``usi: warning: ...``); nothing when
+    stderr is closed or full (a warning never reaches stdout).
+
+    >>> show_warning(UsiWarning("2 sessions have no reward"), UsiWarning)
+    """
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(f"usi: warning: {message}\n")
+        stream.flush()
+    except (OSError, ValueError):  # stderr on a full disk or closed: the result matters more
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usi`` console script; returns the exit code."""
     reopen_closed_descriptors()  # `2>&-`: no file opened later takes descriptor 2
-    with guarded_stderr(), terminate_as_interrupt():
+    with guarded_stderr(), terminate_as_interrupt(), warnings.catch_warnings():
+        warnings.simplefilter("always", UsiWarning)
+        others = warnings.showwarning
+
+        def show(message, category, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if issubclass(category, UsiWarning):
+                show_warning(message, category)
+            else:
+                others(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
         return _main(argv)
 
 

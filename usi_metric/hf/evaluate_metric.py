@@ -239,6 +239,10 @@ def prepare_task_groups(predictions: Any, references: Any
 
 
 def _session_set(name: str, source: str, sessions: list[Session]) -> SessionSet:
+    if source == "llm":
+        from usi_metric.io.run_ids import warn_run_ids
+
+        warn_run_ids(sessions, f"<{name}>")
     matrix, mask = featurize_many((s.conversation for s in sessions), source)
     return SessionSet(name=name, source=source, path=f"<{name}>", sessions=sessions,
                       features=matrix, has_features=mask)

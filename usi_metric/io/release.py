@@ -13,12 +13,12 @@ Each session is featurized once, when its file is read.
 from __future__ import annotations
 
 import os
-import sys
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from usi_metric.errors import UsiError
+from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.features import batch as _batch  # noqa: F401 - loaded before the timed read
 from usi_metric.io.formats import default_name, read_runs_files, record_id
 from usi_metric.io.ids import RELEASE_BATCHES
@@ -94,7 +94,7 @@ def load_simulator_files(paths: Sequence[str | Path], name: str | None = None,
     paths = [str(p) for p in paths]
     runs = read_runs_files(paths, domain)
     for note in runs.warnings:
-        print(f"usi: warning: {note}", file=sys.stderr)
+        warnings.warn(note, UsiWarning, stacklevel=2)
     return build_set(name or default_name(paths), "llm", ", ".join(paths), runs.sessions,
                      workers, conversations)
 
