@@ -12,9 +12,9 @@ An id with another suffix (``airline_2_4`` in a file of runs 1-3) forms a run of
 >>> ss = [simulator_session(i, {"reward": 1.0}, multi_run=True)
 ...       for i in ("airline_1_1", "airline_1_01", "airline_2_4")]
 >>> for note in run_id_notes(ss, "runs.json"):
-...     print(note)
-runs.json: 1 session is the same run of a task as another id (airline_1_01 and airline_1_1: run 1 of airline_1), with the same outcome: counted once in the ECE
-runs.json: 2 sessions have an id outside the file's run suffixes _1/_2/_3 (airline_1_01, ...): each such id forms a run of its own, as the definition's id rule says
+...     print(note.split(" (")[0])
+runs.json: 1 session is the same run of a task as another id
+runs.json: 2 sessions have an id outside the file's run suffixes _1/_2/_3
 """
 
 from __future__ import annotations
