@@ -416,6 +416,17 @@ def _reward_cost() -> tuple[list[str], list[tuple[bool, str]]]:
     return [reward_cost.report(res)], [reward_cost.goal(res)]
 
 
+def _training_signal(quick: bool) -> tuple[list[str], list[tuple[bool, str]]]:
+    """Proof that the reward trains (``training_signal.py``): a toy simulator trained under
+    each credit, the proxy and the task outcome, with a CMA-ES ceiling."""
+    import training_signal
+
+    print("training signal (toy simulator) ...", flush=True)
+    budget = training_signal.QUICK if quick else training_signal.Budget()
+    res = training_signal.run(2 if quick else 10, budget)
+    return [training_signal.report(res)], [training_signal.goal(res)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
@@ -460,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     rc_text, rc_goals = _reward_cost()
     extra += rc_text
     more_goals += rc_goals
+    ts_text, ts_goals = _training_signal(args.quick)
+    extra += ts_text
+    more_goals += ts_goals
     print("scale (fresh processes) ...", flush=True)
     scale = bench_scale(sizes)
     print("crafted messages ...", flush=True)

@@ -1,7 +1,8 @@
 """The tau-usi release as a typed dataset: a Hub-ready Parquet repo and a builder.
 
 - :func:`build_repo` (``usi dataset build RELEASE_DIR OUT_DIR``): Parquet shards per config
-  (``human``, ``simulators``, ``surveys``) and a card whose YAML declares them, so
+  (``human``, ``simulators``, ``surveys``), the people as a human reference without text
+  (config ``reference``) and a card whose YAML declares them, so
   ``datasets.load_dataset(OUT_DIR, "human")`` and the Hub viewer read it.
 - :class:`TauUSI`: a ``datasets.GeneratorBasedBuilder`` over a raw release you hold locally.
 - :func:`release_from_records` / :func:`evaluate_kwargs`: score the records like the raw release.

@@ -15,8 +15,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
+from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard
@@ -26,11 +28,14 @@ from dataset_builder.schema import (
     CONFIG_NAMES,
     DATA_DIRS,
     FEATURES,
+    REFERENCE_COLUMN_DOCS,
+    REFERENCE_CONFIG,
     SPLIT,
 )
 from usi_metric import __version__
 from usi_metric.errors import UsiError
 from usi_metric.features import COLUMNS
+from usi_metric.report.escape import markdown_code
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "hub_cards" / "dataset" / "README.md"
 DEFAULT_CONFIG = "human"
@@ -65,6 +70,9 @@ class Counts:
     per_judge: dict[str, int] = field(default_factory=dict)
     n_tasks: int = 0
     num_bytes: dict[str, int] = field(default_factory=dict)
+    # the reference config's provenance (``HumanReference.provenance``, counts included);
+    # None when the build has no reference (no human row)
+    reference: dict[str, Any] | None = None
 
 
 def fill(text: str, values: Mapping[str, str], where: str) -> str:
@@ -129,7 +137,8 @@ def simulator_table(counts: Counts) -> str:
         runs = counts.per_simulator.get(name, {})
         by_run = ", ".join(f"{r}: {n}" for r, n in sorted(runs.items())) or "-"
         n_sessions = str(sum(runs.values())) if name in counts.per_simulator else "-"
-        rows.append([f"`{name}`", n_sessions, by_run, str(counts.per_judge.get(name, "-"))])
+        rows.append([markdown_code(name), n_sessions, by_run,
+                     str(counts.per_judge.get(name, "-"))])
     return _md_table(["simulator / judge", "sessions", "sessions per run",
                       "survey answers"], rows)
 
@@ -144,17 +153,63 @@ def built_configs(counts: Counts) -> list[str]:
     return [c for c in CONFIG_NAMES if counts.records.get(c, 0) > 0]
 
 
-def dataset_infos(counts: Counts) -> DatasetInfosDict:
-    """The ``dataset_info`` of every built config: features and the ``test`` split's size."""
+def hub_configs(counts: Counts) -> list[str]:
+    """The configs of the repo: :func:`built_configs`, then ``reference`` when it was built.
+
+    >>> hub_configs(Counts(records={"human": 3}, reference={"counts": {"sessions": 3}}))
+    ['human', 'reference']
+    """
+    return built_configs(counts) + ([REFERENCE_CONFIG] if counts.reference else [])
+
+
+def reference_rows(counts: Counts) -> int:
+    """The rows of the ``reference`` config (its sessions), 0 when it was not built."""
+    return int(((counts.reference or {}).get("counts") or {}).get("sessions", 0))
+
+
+def dataset_infos(counts: Counts, reference_features: Features | None = None
+                  ) -> DatasetInfosDict:
+    """The ``dataset_info`` of every config of the repo: features and the ``test`` split's
+    size (the ``reference`` config's features as its file declares them)."""
     infos = DatasetInfosDict()
-    for name in built_configs(counts):
+    for name in hub_configs(counts):
+        if name == REFERENCE_CONFIG:
+            if reference_features is None:
+                continue
+            features, rows = reference_features, reference_rows(counts)
+        else:
+            features, rows = FEATURES[name], counts.records.get(name, 0)
         splits = SplitDict()
         splits.add(SplitInfo(name=SPLIT, num_bytes=counts.num_bytes.get(name, 0),
-                             num_examples=counts.records.get(name, 0)))
-        infos[name] = DatasetInfo(features=FEATURES[name], splits=splits,
+                             num_examples=rows))
+        infos[name] = DatasetInfo(features=features, splits=splits,
                                   dataset_size=counts.num_bytes.get(name, 0))
         infos[name].config_name = name
     return infos
+
+
+def reference_columns_table() -> str:
+    """The ``reference`` config's columns and what they mean, as a Markdown table."""
+    return _md_table(["column", "meaning"], [[c, doc] for c, doc in REFERENCE_COLUMN_DOCS])
+
+
+def reference_summary(counts: Counts) -> str:
+    """One paragraph on the ``reference`` config of this build: counts and provenance."""
+    prov = counts.reference
+    if not prov:
+        return "This build has no `reference` config (it has no human session)."
+    c = prov.get("counts") or {}
+    batches = ", ".join(f"{b}: {v.get('sessions', 0)}"
+                        for b, v in (c.get("batches") or {}).items())
+    second = prov.get("second_survey") or {}
+    return (f"This build's `reference` holds {c.get('sessions', 0)} sessions "
+            f"({c.get('kept', 0)} kept) over {c.get('tasks', 0)} tasks, per batch "
+            f"{batches or 'none'}; {c.get('survey_answers', 0)} survey answers as ordinals; "
+            f"{second.get('stored', 0)} answers of the second person. Source: "
+            f"{markdown_code(prov.get('source', '?'))}; feature definitions version "
+            f"{prov.get('feature_version', '?')}, lexicons sha256 "
+            f"`{str(prov.get('lexicons_sha256', '?'))[:12]}…`; made by usi-metric "
+            f"{prov.get('tool_version', '?')}.")
 
 
 def configs_yaml(configs: Sequence[str] = CONFIG_NAMES) -> list[dict[str, object]]:
@@ -171,7 +226,8 @@ def configs_yaml(configs: Sequence[str] = CONFIG_NAMES) -> list[dict[str, object
 
 
 def render_card(counts: Counts, *, release_name: str, synthetic: bool,
-                template_path: str | Path | None = None) -> str:
+                template_path: str | Path | None = None,
+                reference_features: Features | None = None) -> str:
     """The full README.md of a build."""
     path = Path(template_path) if template_path is not None else TEMPLATE_PATH
     try:
@@ -189,9 +245,9 @@ def render_card(counts: Counts, *, release_name: str, synthetic: bool,
         raise UsiError(f"bad YAML header in the card template ({reason})",
                        file=str(path)) from None
     data = card.data
-    data["configs"] = configs_yaml(built_configs(counts))
+    data["configs"] = configs_yaml(hub_configs(counts))
     data["size_categories"] = [size_category(sum(counts.records.values()))]
-    dataset_infos(counts).to_dataset_card_data(data)
+    dataset_infos(counts, reference_features).to_dataset_card_data(data)
     if synthetic:
         data["pretty_name"] = f"{data.get('pretty_name') or 'tau-usi'} (SYNTHETIC sample)"
         data["tags"] = [*(data.get("tags") or []), "synthetic"]
@@ -207,6 +263,9 @@ def render_card(counts: Counts, *, release_name: str, synthetic: bool,
         "n_human": str(counts.records.get("human", 0)),
         "n_simulators_rows": str(counts.records.get("simulators", 0)),
         "n_surveys_rows": str(counts.records.get("surveys", 0)),
+        "n_reference_rows": str(reference_rows(counts)),
+        "reference_columns_table": reference_columns_table(),
+        "reference_summary": reference_summary(counts),
     }
     card.text = re.sub(r"\n{3,}", "\n\n", fill(card.text, values, str(path)))
     return str(card)

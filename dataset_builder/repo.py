@@ -1,4 +1,6 @@
 """Write a Hub-ready dataset repo from a raw release folder: Parquet shards per config, the
+people as a human reference (the ``reference`` config: one Parquet file that
+``HumanReference.load`` and ``load_dataset(OUT_DIR, "reference")`` both read, no text), the
 card (``README.md``) and the use terms (``LICENSE.md``).
 
 The build reads and validates everything first; then it writes into a temporary folder beside
@@ -10,9 +12,9 @@ The build reads and validates everything first; then it writes into a temporary 
 >>> out = Path(tempfile.mkdtemp()) / "tau-usi"
 >>> result = build_repo(sample_release_dir(), out)
 >>> sorted(p.name for p in out.iterdir())
-['LICENSE.md', 'README.md', 'human', 'simulators', 'surveys']
->>> result.synthetic
-True
+['LICENSE.md', 'README.md', 'human', 'reference', 'simulators', 'surveys']
+>>> result.synthetic, result.shards["reference"]
+(True, ['reference/test-00000-of-00001.parquet'])
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataset_builder.card import LICENSE_TEXT, Counts, built_configs, render_card
 from dataset_builder.records import Record, file_records, release_plan
-from dataset_builder.schema import CONFIG_NAMES, DATA_DIRS, FEATURES, SPLIT
+from dataset_builder.schema import CONFIG_NAMES, DATA_DIRS, FEATURES, REFERENCE_CONFIG, SPLIT
+from usi_metric.io.layout import REFERENCE_CONFIG_FILE
+from usi_metric.reference import HumanReference
 from usi_metric.runtime.output import check_folder_target, refuse_own_input, write_folder_atomic
 from usi_metric.samples import sample_release_dir
 
@@ -35,6 +40,9 @@ MAX_SHARD_BYTES = 256 * 2**20  # Arrow (uncompressed) bytes per Parquet shard
 ROW_GROUP_SIZE = 500
 CARD_FILE = "README.md"
 LICENSE_FILE = "LICENSE.md"
+# The reference config's one file (HumanReference.load reads it as it is).
+REFERENCE_FILE = REFERENCE_CONFIG_FILE
+assert REFERENCE_FILE.startswith(f"{DATA_DIRS[REFERENCE_CONFIG]}/{SPLIT}-")  # the card's glob
 # What a build writes at the top of OUT_DIR; --overwrite replaces only a folder made of these.
 MANAGED = frozenset({CARD_FILE, LICENSE_FILE, *DATA_DIRS.values()})
 
@@ -127,6 +135,28 @@ def write_shards(table: pa.Table, folder: Path, max_shard_bytes: int) -> list[Pa
     return paths
 
 
+def reference_of(release_dir: str | Path, counts: Counts) -> HumanReference | None:
+    """The release's people as a human reference (``HumanReference.from_release``: the same
+    file ``usi reference build --data-dir`` writes), or None when there is no human row."""
+    if not counts.records.get("human"):
+        return None
+    ref = HumanReference.from_release(release_dir)
+    counts.reference = dict(ref.provenance)
+    return ref
+
+
+def reference_file(ref: HumanReference) -> tuple[bytes, int, datasets.Features]:
+    """The reference's Parquet file (``HumanReference.save``'s bytes), its Arrow size and
+    its columns as ``datasets`` features (for the card's ``dataset_info``)."""
+    from usi_metric.reference.store import to_bytes
+
+    data = to_bytes(ref)
+    with pq.ParquetFile(pa.BufferReader(data)) as f:
+        schema = f.schema_arrow
+        nbytes = int(f.read(use_threads=False).nbytes)  # no Arrow thread pool left behind
+    return data, nbytes, datasets.Features.from_arrow_schema(schema)
+
+
 def _check_target(release_dir: Path, out: Path, overwrite: bool) -> None:
     refuse_own_input(out, [release_dir])  # the one rule: never the tool's own input
     check_folder_target(out, overwrite, MANAGED.__contains__, "build")
@@ -147,9 +177,13 @@ def build_repo(
     records = load_records(release_dir, progress)
     tables = {c: to_table(c, records[c]) for c in CONFIG_NAMES}
     counts = count(records, tables)
+    reference = reference_of(release_dir, counts)
+    ref_bytes, ref_features = None, None
+    if reference is not None:
+        ref_bytes, counts.num_bytes[REFERENCE_CONFIG], ref_features = reference_file(reference)
     synthetic = is_synthetic(release_dir)
     card = render_card(counts, release_name=release_dir.resolve().name, synthetic=synthetic,
-                       template_path=template_path)
+                       template_path=template_path, reference_features=ref_features)
     configs = built_configs(counts)
 
     def write(tmp: Path) -> dict[str, list[str]]:
@@ -157,6 +191,10 @@ def build_repo(
         for c in configs:
             paths = write_shards(tables[c], tmp / DATA_DIRS[c], max_shard_bytes)
             shards[c] = [p.relative_to(tmp).as_posix() for p in paths]
+        if ref_bytes is not None:
+            (tmp / REFERENCE_FILE).parent.mkdir()
+            (tmp / REFERENCE_FILE).write_bytes(ref_bytes)
+            shards[REFERENCE_CONFIG] = [REFERENCE_FILE]
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         (tmp / LICENSE_FILE).write_text(LICENSE_TEXT, encoding="utf-8")
         return shards

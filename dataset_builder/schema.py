@@ -21,8 +21,13 @@ from usi_metric.features import COLUMNS
 SPLIT = "test"
 CONFIG_NAMES: tuple[str, ...] = ("human", "simulators", "surveys")
 
+# The further config of the Hub repo: the people as a human reference (usi_metric.reference),
+# one row per human session and no text; written by ``build_repo``, not by ``TauUSI``.
+REFERENCE_CONFIG = "reference"
+HUB_CONFIGS: tuple[str, ...] = (*CONFIG_NAMES, REFERENCE_CONFIG)
+
 # Where each config's Parquet shards live inside the dataset repo.
-DATA_DIRS: dict[str, str] = {name: name for name in CONFIG_NAMES}
+DATA_DIRS: dict[str, str] = {name: name for name in HUB_CONFIGS}
 
 CONFIG_DESCRIPTIONS: dict[str, str] = {
     "human": "The human sessions: 3 annotators x the tau-bench tasks, one row per session.",
@@ -30,6 +35,8 @@ CONFIG_DESCRIPTIONS: dict[str, str] = {
     "session, with the simulator's name and run.",
     "surveys": "The survey_comparable files: each judge's answers to the 8-question survey "
     "about human sessions (a simulator's, or human-eval-100's: a second person).",
+    REFERENCE_CONFIG: "The people as the USI's human reference: one row per human session "
+    "with its labels, reward, features and survey answers as ordinals, and no text.",
 }
 
 _STR = datasets.Value("string")
@@ -103,3 +110,24 @@ def column_names(config: str) -> list[str]:
     ['judge', 'instance_id', 'task_id', 'annotator', 'survey']
     """
     return list(FEATURES[config])
+
+
+# The columns of the ``reference`` config (usi_metric.reference.store writes them), grouped
+# for the card: (column or group, meaning).
+REFERENCE_COLUMN_DOCS: tuple[tuple[str, str], ...] = (
+    ("`id`", "the session's id as in the raw human file (`airline_7_ann2`)"),
+    ("`base_id`", "the task instance, as the metric matches sessions (the id without `_annN`)"),
+    ("`task_key`", "the task key (`airline_7`)"),
+    ("`batch`", "the human batch as a label (`1`-`3`: the annotator)"),
+    ("`keep`", "true, false or null, as the metric reads it"),
+    ("`reward`", "the tau-bench reward as given (null when missing)"),
+    ("the 19 features and `n_turns`", "float, raw units as in `features` of the `human` "
+     "config; NaN in every one when the conversation yields no features"),
+    ("`survey_<question>` (8)", "the person's survey answers as the ordinal value of the "
+     "option on the question's scale (docs/eval.md); null when not answered or not an option"),
+    ("`second_order`", "the place of the second person's answer (`human-eval-100`) in their "
+     "file, the order the human ceiling's Eval reads; null when they did not judge the "
+     "session"),
+    ("`second_<question>` (8)", "the second person's answers as ordinals, null as above"),
+)
+

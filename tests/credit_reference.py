@@ -159,9 +159,25 @@ def eval_of(survey: dict | None, batches: Batches) -> tuple[float, float] | None
     return mean_std(scores)
 
 
+TERMS = (*D_CELLS, "ece")
+
+
+def term_weights(terms: Sequence[str] | None) -> tuple[list[float], float]:
+    """Weights of the four D terms and of ``(1 - ECE) * 100`` in a batch's USI without Eval:
+    1/5 each, or 1/T for each of the T chosen ``terms`` (issue 21: "the mean over the chosen
+    terms replaces the mean over five")."""
+    chosen = set(TERMS if terms is None else terms)
+    assert chosen and chosen <= set(TERMS), terms
+    return [1.0 / len(chosen) if c in chosen else 0.0 for c in D_CELLS], \
+        (1.0 / len(chosen) if "ece" in chosen else 0.0)
+
+
 def batch_usi(rollouts: Sequence[Rollout], batches: Batches, difficulty: dict[str, float],
-              survey: dict | None = None, features: list | None = None) -> dict:
-    """Cells of §8 for the batch of rollouts as a simulator (each ``(mean, std)`` or None)."""
+              survey: dict | None = None, features: list | None = None,
+              terms: Sequence[str] | None = None) -> dict:
+    """Cells of §8 for the batch of rollouts as a simulator (each ``(mean, std)`` or None);
+    ``terms`` (no survey): the ``usi`` cell is the mean over the chosen terms only."""
+    assert terms is None or survey is None
     feats = features if features is not None else [conversation_features(c, "llm")
                                                     for _, c, _ in rollouts]
     runs_of = number_runs(rollouts)
@@ -197,8 +213,12 @@ def batch_usi(rollouts: Sequence[Rollout], batches: Batches, difficulty: dict[st
             continue
         e = float(np.mean(vals))
         eces.append(e)
-        terms = [*d, *([ev[0]] if ev is not None else []), (1.0 - e) * 100.0]
-        usis.append(sum(terms) / len(terms))
+        if terms is not None:
+            wd, we = term_weights(terms)
+            usis.append(sum(a * v for a, v in zip(wd, d, strict=True)) + we * (1.0 - e) * 100)
+            continue
+        vals5 = [*d, *([ev[0]] if ev is not None else []), (1.0 - e) * 100.0]
+        usis.append(sum(vals5) / len(vals5))
     out: dict[str, object] = {c: mean_std([d[i] for d in dims]) for i, c in enumerate(D_CELLS)}
     out["eval_agree"] = ev
     out["ece"] = mean_std(eces)
@@ -211,15 +231,16 @@ def features_of(rollouts: Sequence[Rollout]) -> list[dict[str, float] | None]:
 
 
 def difference_brute(rollouts: Sequence[Rollout], batches: Batches,
-                     difficulty: dict[str, float]) -> list[float | None]:
+                     difficulty: dict[str, float], terms: Sequence[str] | None = None,
+                     feats: list | None = None) -> list[float | None]:
     """``USI(B) - USI(B without i)`` for every ``i``, re-scoring the batch without ``i``."""
-    feats = features_of(rollouts)
-    full = batch_usi(rollouts, batches, difficulty, features=feats)["usi"]
+    feats = feats if feats is not None else features_of(rollouts)
+    full = batch_usi(rollouts, batches, difficulty, features=feats, terms=terms)["usi"]
     out: list[float | None] = []
     for i in range(len(rollouts)):
         rest = [r for k, r in enumerate(rollouts) if k != i]
         part = batch_usi(rest, batches, difficulty,
-                         features=[f for k, f in enumerate(feats) if k != i])["usi"]
+                         features=[f for k, f in enumerate(feats) if k != i], terms=terms)["usi"]
         out.append(None if full is None or part is None else full[0] - part[0])
     return out
 
@@ -253,8 +274,11 @@ def dim_sizes() -> np.ndarray:
 
 
 def surrogate_u(w: Sequence[float], rollouts: Sequence[Rollout], batches: Batches,
-                difficulty: dict[str, float], feats: list | None = None) -> float:
-    """``U(w)`` of §14: mean over every batch of ``(D1+D2+D3+D4 + (1-ECE_j(w))*100) / 5``."""
+                difficulty: dict[str, float], feats: list | None = None,
+                terms: Sequence[str] | None = None) -> float:
+    """``U(w)`` of §14: mean over every batch of ``(D1+D2+D3+D4 + (1-ECE_j(w))*100) / 5``
+    (``terms``: the mean over the chosen terms)."""
+    wd, we = term_weights(terms)
     _, humans, x, s = _surrogate_parts(rollouts, batches, difficulty, feats)
     w = np.asarray(w, dtype=float)
     idx = sorted(x)
@@ -266,9 +290,9 @@ def surrogate_u(w: Sequence[float], rollouts: Sequence[Rollout], batches: Batche
         d_sum = 0.0
         if m is not None:
             start = 0
-            for dim in DIMS:
+            for a, dim in zip(wd, DIMS, strict=True):
                 sims = [_dice(h[start + k], m[start + k]) for k in range(len(dim))]
-                d_sum += 100.0 * sum(sims) / len(dim)
+                d_sum += a * 100.0 * sum(sims) / len(dim)
                 start += len(dim)
         if ece_idx:
             sums: dict[int, float] = {}
@@ -279,7 +303,7 @@ def surrogate_u(w: Sequence[float], rollouts: Sequence[Rollout], batches: Batche
             ece_j = sum(abs(v) for v in sums.values()) / sum(w[i] for i in ece_idx)
         else:
             ece_j = 0.0
-        per_batch.append((d_sum + (1.0 - ece_j) * 100.0) / 5.0)
+        per_batch.append(d_sum + we * (1.0 - ece_j) * 100.0)
     return float(np.mean(per_batch))
 
 
@@ -291,9 +315,13 @@ def _g(h: float, m: float) -> float:
 
 
 def gradient_formula(rollouts: Sequence[Rollout], batches: Batches,
-                     difficulty: dict[str, float], feats: list | None = None) -> list[float]:
-    """``credit_i`` of §14, written term by term from the closed form."""
+                     difficulty: dict[str, float], feats: list | None = None,
+                     terms: Sequence[str] | None = None) -> list[float]:
+    """``credit_i`` of §14, written term by term from the closed form (``terms``: the
+    weight 1/5 of each term becomes 1/T for the T chosen ones, 0 for the others)."""
     _, humans, x, s = _surrogate_parts(rollouts, batches, difficulty, feats)
+    wd, we = term_weights(terms)
+    dim_w = [a for a, dim in zip(wd, DIMS, strict=True) for _ in dim]
     n = len(x)
     sizes = dim_sizes()
     m = sum(x.values()) / n if n else None
@@ -303,7 +331,7 @@ def gradient_formula(rollouts: Sequence[Rollout], batches: Batches,
         for h, p, ece_idx in humans:
             d_part = 0.0
             if m is not None and i in x:
-                d_part = sum(100.0 / sizes[k] * _g(h[k], m[k]) * (x[i][k] - m[k]) / n
+                d_part = sum(dim_w[k] * 100.0 / sizes[k] * _g(h[k], m[k]) * (x[i][k] - m[k]) / n
                              for k in range(len(FEATURES)))
             e = 0.0
             if i in ece_idx:
@@ -316,13 +344,14 @@ def gradient_formula(rollouts: Sequence[Rollout], batches: Batches,
                 s_b = sums[bin_of(difficulty[t_i])]
                 sign = 0.0 if s_b == 0 else math.copysign(1.0, s_b)
                 e = (sign * (s[i] - p[t_i]) - ece_1) / n_j
-            per_batch.append((d_part - 100.0 * e) / 5.0)
+            per_batch.append(d_part - we * 100.0 * e)
         credits.append(float(np.mean(per_batch)))
     return credits
 
 
 def finite_difference(rollouts: Sequence[Rollout], batches: Batches,
-                      difficulty: dict[str, float], step: float = 1e-6) -> list[float]:
+                      difficulty: dict[str, float], step: float = 1e-6,
+                      terms: Sequence[str] | None = None) -> list[float]:
     """Central differences of ``U`` at ``w = 1`` (a kink gives the mean of both sides: 0)."""
     feats = features_of(rollouts)
     out = []
@@ -330,8 +359,9 @@ def finite_difference(rollouts: Sequence[Rollout], batches: Batches,
         up, down = np.ones(len(rollouts)), np.ones(len(rollouts))
         up[i] += step
         down[i] -= step
-        out.append((surrogate_u(up, rollouts, batches, difficulty, feats)
-                    - surrogate_u(down, rollouts, batches, difficulty, feats)) / (2 * step))
+        out.append((surrogate_u(up, rollouts, batches, difficulty, feats, terms)
+                    - surrogate_u(down, rollouts, batches, difficulty, feats, terms))
+                   / (2 * step))
     return out
 
 

@@ -177,7 +177,7 @@ def test_score_says_what_the_survey_covers(tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert json.loads(proc.stdout)["survey"] == {
         "n_entries": 3, "n_kept_human_sessions": 2, "n_covered": 1, "n_answers": 8,
-        "n_valid": 2}
+        "n_valid": 2, "n_compared": 0, "n_filled": 0}  # the people gave no answers here
 
 
 def test_score_warns_when_no_survey_answer_is_an_option(tmp_path: Path) -> None:

@@ -97,7 +97,11 @@ def test_compare_a_runs_file_with_a_release_simulator(capsys: pytest.CaptureFixt
                         "--resamples", "100", "--permutations", "100", "--format", "json")
     assert code == 0
     data = json.loads(out)
-    assert data["a"] == "runs" and data["b"] == "synth-terse" and data["notes"] == []
+    assert data["a"] == "runs" and data["b"] == "synth-terse"
+    # synth-terse's session of airline_8 has keep: null (not kept): it meets 57 of the 58
+    assert data["tasks_met"] == {"a": 58, "b": 57, "shared": 57}
+    assert [n.split(";")[0] for n in data["notes"]] == [
+        "Tasks: runs meets 58 of the 58 tasks of the human sessions, synth-terse 57"]
     assert data["terms"]["eval_agree"]["p_value"] is not None
 
 
@@ -107,7 +111,8 @@ def test_only_one_survey_leaves_the_eval_term_out(capsys: pytest.CaptureFixture[
                         "--format", "json")
     data = json.loads(out)
     assert code == 0 and data["terms"]["eval_agree"]["difference"] is None
-    assert data["terms"]["usi"]["p_value"] is not None and len(data["notes"]) == 1
+    assert data["terms"]["usi"]["p_value"] is not None and len(data["notes"]) == 2
+    assert data["notes"][1].startswith("Tasks: synth-terse meets 57 of the 58 tasks")
 
 
 def test_unknown_simulator_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

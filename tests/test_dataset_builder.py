@@ -7,6 +7,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
+import math
 import os
 import socket
 import subprocess
@@ -84,6 +85,7 @@ def test_repo_layout(built: BuildResult) -> None:
     names = sorted(p.relative_to(built.out_dir).as_posix()
                    for p in built.out_dir.rglob("*") if p.is_file())
     assert names == ["LICENSE.md", "README.md", "human/test-00000-of-00001.parquet",
+                     "reference/test-00000-of-00001.parquet",
                      "simulators/test-00000-of-00001.parquet",
                      "surveys/test-00000-of-00001.parquet"]
     assert [p.name for p in built.out_dir.parent.iterdir()] == ["tau-usi"]  # no temp left
@@ -113,7 +115,7 @@ def test_column_types_as_declared(built: BuildResult, loaded: dict[str, datasets
 def test_load_dataset_offline_in_a_fresh_process(built: BuildResult, tmp_path: Path) -> None:
     """The user's view: a new Python, an empty HF_HOME, offline, no cache_dir given."""
     code = ("import datasets, sys\n"
-            "for c in ('human', 'simulators', 'surveys'):\n"
+            "for c in ('human', 'simulators', 'surveys', 'reference'):\n"
             "    ds = datasets.load_dataset(sys.argv[1], c)\n"
             "    print(c, list(ds), ds['test'].num_rows)\n")
     env = dict(os.environ, HF_HOME=str(tmp_path / "hf_home"), HF_DATASETS_OFFLINE="1",
@@ -125,7 +127,8 @@ def test_load_dataset_offline_in_a_fresh_process(built: BuildResult, tmp_path: P
     c = built.counts.records
     assert proc.stdout.splitlines() == [f"human ['test'] {c['human']}",
                                         f"simulators ['test'] {c['simulators']}",
-                                        f"surveys ['test'] {c['surveys']}"]
+                                        f"surveys ['test'] {c['surveys']}",
+                                        f"reference ['test'] {c['human']}"]
 
 
 def test_row_counts_equal_json_entries(loaded: dict[str, datasets.Dataset]) -> None:
@@ -239,6 +242,91 @@ def test_evaluate_kwargs_give_the_leaderboard_row(loaded: dict[str, datasets.Dat
         assert abs(got[f"{key}_std"] - row.cells[key].std) <= 1e-12, key
 
 
+# ----------------------------------------------------------------------------- reference config
+
+
+@pytest.fixture(scope="module")
+def reference_rows_loaded(built: BuildResult, tmp_path_factory: pytest.TempPathFactory,
+                          offline: None) -> datasets.Dataset:
+    cache = tmp_path_factory.mktemp("hf_cache_ref")
+    return datasets.load_dataset(str(built.out_dir), "reference", split="test",
+                                 cache_dir=str(cache))
+
+
+def test_reference_config_holds_the_people_as_the_raw_sessions_say(
+        reference_rows_loaded: datasets.Dataset) -> None:
+    """load_dataset(OUT_DIR, "reference") gives one row per human session, in the human
+    file's order, with what credit_reference (no usi_metric) computes from the raw JSON."""
+    from credit_reference import reference_rows, release_records
+
+    records = release_records(SAMPLE)
+    want = reference_rows(records)
+    got = reference_rows_loaded.to_list()
+    assert [r["id"] for r in got] == [r["id"] for r in records]  # the file's order
+    problems = []
+    for g in got:
+        w = want[g["id"]]
+        for key in ("task_key", "batch", "keep", "reward"):
+            if g[key] != w[key]:
+                problems.append(f"{g['id']} {key}: {g[key]!r} vs {w[key]!r}")
+        for col in COLUMNS:
+            a, b = w[col], g[col]
+            ok = math.isnan(b) if a is None else abs(a - b) <= 1e-9
+            if not ok:
+                problems.append(f"{g['id']} {col}: {b!r} vs {a!r}")
+        if tuple(g[f"survey_{f}"] for f in SURVEY_FIELDS) != w["survey"]:
+            problems.append(f"{g['id']} survey")
+    assert not problems, "\n".join(problems[:20])
+    assert sum(w["keep"] is not True for w in want.values()) > 0  # the sample drops some
+    assert any(r["survey_human_like"] is None for r in got)  # and has unanswered questions
+
+
+def test_reference_config_second_person_in_file_order(
+        reference_rows_loaded: datasets.Dataset) -> None:
+    from credit_reference import ordinals
+
+    he = raw_json("survey_comparable_human-eval-100.json")
+    [entries_by_id] = he.values()
+    rows = {r["id"]: r for r in reference_rows_loaded.to_list()}
+    ranked = sorted((r["second_order"], iid) for iid, r in rows.items()
+                    if r["second_order"] is not None)
+    assert [iid for _, iid in ranked] == [i for i in entries_by_id if i in rows]
+    assert len(ranked) > 0
+    for _, iid in ranked:
+        got = tuple(rows[iid][f"second_{f}"] for f in SURVEY_FIELDS)
+        assert got == ordinals(entries_by_id[iid]), iid
+
+
+def test_reference_config_holds_no_conversation_text(built: BuildResult) -> None:
+    from credit_reference import release_records, text_snippets
+
+    shard = built.out_dir / "reference" / "test-00000-of-00001.parquet"
+    data = shard.read_bytes()
+    needles = text_snippets(release_records(SAMPLE))
+    assert len(needles) > 1000
+    leaked = sorted(n for n in needles if n.encode("utf-8") in data)
+    assert not leaked, leaked[:10]
+    [human_file] = SAMPLE.rglob("tau_bench_tasks_unified.json")
+    assert len(data) <= 0.15 * human_file.stat().st_size  # the issue's bound
+
+
+def test_reference_config_scores_as_the_transcripts(built: BuildResult, raw: Release) -> None:
+    """The shard is a reference file as it is: every simulator scored against it equals the
+    leaderboard of the raw release (read from the transcripts) on every cell."""
+    from usi_metric import HumanReference, score
+    from usi_metric.scoring import human_ceiling, resolve_difficulty
+
+    ref = HumanReference.load(built.out_dir / "reference" / "test-00000-of-00001.parquet")
+    assert ref.provenance["synthetic"] is True and ref.batches == ("1", "2", "3")
+    diff = resolve_difficulty(raw, "published")
+    rows = leaderboard(raw, diff)
+    got = [human_ceiling(ref.humans(), diff, ref.human_eval())]
+    got += [score(raw.simulators[r.name], ref, survey=raw.surveys.get(r.name),
+                  difficulty=diff).row for r in rows[1:]]
+    assert sum(r.cells.get("eval_agree") is not None for r in rows) >= 2
+    _cells_equal(got, rows)
+
+
 # ----------------------------------------------------------------------------- builder class
 
 
@@ -269,7 +357,7 @@ def test_card_yaml(built: BuildResult) -> None:
     total = sum(built.counts.records.values())
     bucket = "n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else "10K<n<100K"
     assert data["size_categories"] == [bucket]
-    assert [c["config_name"] for c in data["configs"]] == list(CONFIG_NAMES)
+    assert [c["config_name"] for c in data["configs"]] == [*CONFIG_NAMES, "reference"]
     for c in data["configs"]:
         assert c["data_files"] == [{"split": "test", "path": f"{c['config_name']}/test-*.parquet"}]
     infos = {i["config_name"]: i for i in data["dataset_info"]}
@@ -279,6 +367,12 @@ def test_card_yaml(built: BuildResult) -> None:
                                           "num_examples": built.counts.records[name]}]
         declared = datasets.Features._from_yaml_list(infos[name]["features"])
         assert declared == FEATURES[name]
+    ref_schema = pq.read_schema(built.out_dir / "reference" / "test-00000-of-00001.parquet")
+    assert infos["reference"]["splits"] == [{
+        "name": "test", "num_bytes": built.counts.num_bytes["reference"],
+        "num_examples": built.counts.records["human"]}]  # one row per human session
+    declared = datasets.Features._from_yaml_list(infos["reference"]["features"])
+    assert declared.arrow_schema.remove_metadata() == ref_schema.remove_metadata()
     assert "SYNTHETIC" in data["pretty_name"] and "synthetic" in data["tags"]
 
 
@@ -315,6 +409,15 @@ def test_card_text(built: BuildResult) -> None:
         assert needle in body, needle
     c = built.counts
     assert f"| `human` | human session (task × annotator 1-3) | {c.records['human']} |" in body
+    assert (f"| `reference` | human session, without any text: the USI's human reference | "
+            f"{c.records['human']} |") in body
+    flat = " ".join(body.split())
+    for needle in ("holds **no conversation text and no free text of any kind**",
+                   'load_dataset("cmu-lti/tau-usi", "reference", split="test")',
+                   "| `second_order` |", "| `survey_<question>` (8) |",
+                   f"This build's `reference` holds {c.records['human']} sessions",
+                   "Source: `SYNTHETIC sample release"):
+        assert needle in flat, needle
     for sim, runs in c.per_simulator.items():
         assert f"| `{sim}` | {sum(runs.values())} |" in body
     license_text = (built.out_dir / "LICENSE.md").read_text("utf-8")

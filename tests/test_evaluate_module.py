@@ -49,7 +49,7 @@ from usi_metric.scoring import (
 
 CELLS = ("usi", "D1_conv", "D2_info", "D3_clarif", "D4_react", "ece", "eval_agree")
 OUTPUT_KEYS = {*CELLS, *(f"{c}_std" for c in CELLS), "human_usi", "human_usi_std", "n_tasks",
-               "difficulty_source", "n_tasks_outside_difficulty"}
+               "difficulty_source", "n_tasks_outside_difficulty", "coverage"}
 
 
 def _script_module() -> Any:
@@ -78,6 +78,9 @@ def assert_no_nan(out: dict[str, Any]) -> None:
         if k == "difficulty_source":
             assert isinstance(v, str) and v, k
             continue
+        if k == "coverage":
+            assert set(v) == {"tasks_met", "tasks_total", "sessions_met", "sessions_total"}
+            continue
         assert v is None or np.isfinite(v), k
 
 
@@ -90,6 +93,9 @@ def test_mini_release_through_the_metric_equals_the_hand_computed_values(
     kwargs["difficulty"] = DIFFICULTY  # the mini release has too few runs to pool one
     out = metric.compute(**kwargs)
     assert set(out) == OUTPUT_KEYS
+    # the runs of s meet the 3 tasks; of its 6 sessions, keep false and keep null are out
+    assert out["coverage"] == {"tasks_met": 3, "tasks_total": 3, "sessions_met": 4,
+                               "sessions_total": 4}
     eval_b = sim_eval_batches()
     usis = [(sum(DIMS[b]) + np.mean(eval_b) + (1 - ECE[b]) * 100) / 6 for b in (1, 2, 3)]
     assert out["usi"] == pytest.approx(np.mean(usis), abs=1e-12)

@@ -141,8 +141,14 @@ TURN_GLUE = GLUE + NON_ASCII_NON_WORD + ["#", "@", ".", "_", "12345", "9", " w12
                                          "A@B.CO", "THANKS ", "\t"]
 
 
-def plain_turn(text: str) -> tuple:
-    """``_TURN_FIELDS`` of one turn with the plain patterns (docs/features.md)."""
+PLAIN_TURN_FIELDS = ("n_words", "words", "max_trigram", "polite", "dash", "ack", "id_confuse",
+                     "ids", "uncertain", "certain", "pushback", "clarify", "infoq", "emotion",
+                     "accuse", "pivot")
+
+
+def plain_turn(text: str) -> dict:
+    """What one turn contributes (``extract.turn_fields``), with the plain patterns
+    (docs/features.md)."""
     low = text.lower()
     words = low.split()
     trigrams = Counter(zip(words, words[1:], words[2:], strict=False))
@@ -152,11 +158,12 @@ def plain_turn(text: str) -> tuple:
     pushback = hit["PUSHBACK"]
     clarify = not pushback and hit["CLARIFY"]
     infoq = not pushback and not clarify and hit["INFOQ"]
-    return (len(words), words, max(trigrams.values(), default=0), hit["POLITE"],
-            LEXICONS["DASH"].search(text) is not None,
-            LEXICONS["ACK"].match(low.strip()) is not None, hit["ID_CONFUSE"],
-            len(LEXICONS["ID"].findall(low)), hit["UNCERTAIN"], hit["CERTAIN"], pushback,
-            clarify, infoq, hit["EMOTION"], hit["ACCUSE"], hit["PIVOT"])
+    values = (len(words), words, max(trigrams.values(), default=0), hit["POLITE"],
+              LEXICONS["DASH"].search(text) is not None,
+              LEXICONS["ACK"].match(low.strip()) is not None, hit["ID_CONFUSE"],
+              len(LEXICONS["ID"].findall(low)), hit["UNCERTAIN"], hit["CERTAIN"], pushback,
+              clarify, infoq, hit["EMOTION"], hit["ACCUSE"], hit["PIVOT"])
+    return {**dict(zip(PLAIN_TURN_FIELDS, values, strict=True)), "short": len(words) <= 3}
 
 
 def adversarial_turns() -> st.SearchStrategy[str]:
@@ -181,7 +188,7 @@ def realistic_turns(draw: Any) -> str:
                  st.text(alphabet=st.sampled_from(list("ab1_ @.#") + NON_ASCII_WORD
                                                   + NON_ASCII_NON_WORD), max_size=30)))
 def test_a_turn_is_the_plain_patterns_turn(text: str) -> None:
-    assert extract._compute_turn(text) == plain_turn(text)
+    assert extract.turn_fields(text) == plain_turn(text)
 
 
 @SETTINGS
@@ -226,3 +233,4 @@ def test_the_batch_agreement_is_the_entry_by_entry_agreement(pairs, seed: int) -
     want = [agreement(h, j, one_by_one) for h, j in pairs]
     assert got == want  # float for float, None for None
     assert ours.random() == one_by_one.random()  # the same draws were taken
+

@@ -94,13 +94,13 @@ def test_a_build_without_simulators_loads(mini: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert ("(no simulators rows: the simulators config is left out of the repo, as "
             "load_dataset cannot read an empty one)") in proc.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["LICENSE.md", "README.md", "human"]
+    assert sorted(p.name for p in out.iterdir()) == ["LICENSE.md", "README.md", "human",
+                                                   "reference"]
     header = (out / "README.md").read_text("utf-8").split("---")[1]
     meta = yaml.safe_load(header)
-    assert [c["config_name"] for c in meta["configs"]] == ["human"]
-    infos = meta["dataset_info"]  # one config: a mapping, not a list
-    assert [i["config_name"] for i in (infos if isinstance(infos, list) else [infos])] == [
-        "human"]
+    assert [c["config_name"] for c in meta["configs"]] == ["human", "reference"]
+    infos = meta["dataset_info"]
+    assert [i["config_name"] for i in infos] == ["human", "reference"]
     human = datasets.load_dataset(str(out), "human", cache_dir=str(tmp_path / "cache"))
     assert human["test"].num_rows == 9  # the mini release's 3 tasks x 3 annotators
     with pytest.raises(ValueError, match="simulators"):

@@ -78,7 +78,8 @@ def test_file_names_with_brackets_and_dollars_everywhere(mini: Path, tmp_path: P
     proc = usi("report", "--data-dir", str(mini), "--out", str(tmp_path / "rep"))
     assert proc.returncode == 0, proc.stderr
     md = (tmp_path / "rep" / "report.md").read_text("utf-8")
-    assert "| x[old] |" in md and "| a$\\frac$ |" in md
+    # as Markdown shows them as written: brackets and the backslash escaped (report.escape)
+    assert "| x\\[old\\] |" in md and "| a$\\\\frac$ |" in md
 
 
 def test_a_file_name_that_is_not_utf8(mini: Path) -> None:
@@ -215,8 +216,8 @@ def test_a_one_session_file_says_its_coverage(mini: Path, tmp_path: Path) -> Non
     proc = usi("score", str(one), "--data-dir", str(mini), "--difficulty", diff_map(mini),
                "--format", "json")
     assert json.loads(proc.stdout)["coverage"] == {
-        "n_human_tasks": 3, "n_kept_sessions": 1, "n_sessions_matched": 1,
-        "n_tasks_matched": 1}
+        "n_human_tasks": 3, "n_kept_sessions": 1, "n_matched_featureless": 0,
+        "n_sessions_matched": 1, "n_tasks_matched": 1}
 
 
 # ----------------------------------------------------------------------------- wording

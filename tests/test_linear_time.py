@@ -6,6 +6,8 @@ inputs hold thousands), not a speed assert."""
 from __future__ import annotations
 
 import json
+import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +58,36 @@ def test_an_upload_whose_id_is_all_slashes_is_answered(tmp_path: Path) -> None:
     code = LOAD_APP + f"r = app.score_upload({str(runs)!r}); print(r.ok); print(r.message)"
     ok, message = run_child(code).split("\n", 1)
     assert ok == "False" and "reward" in message
+
+
+# A judge's reply read for its fenced JSON block: one fence and then much white space made
+# the old ``re.findall(r"```(?:json)?\s*(.*?)```", re.S | re.I)`` backtrack quadratically
+# (20,000 spaces: about 5 s; these hold 400,000, hours for it).
+FENCES = ['"```" + " " * 400_000', '"```json" + "\\n" * 400_000 + "{"',
+          '"``` \\t" * 100_000', '"```" + " " * 200_000 + "```" + "\\n" * 200_000']
+
+
+@pytest.mark.parametrize("reply", FENCES, ids=[f"fence{i}" for i in range(len(FENCES))])
+def test_a_judges_reply_with_open_fences_and_white_space_is_read(reply: str) -> None:
+    """``reply``: the expression that builds the reply in the child (too long for argv)."""
+    code = ("from usi_metric.judge.prompt import parse_answers, fenced_blocks\n"
+            f"r = {reply}\n"
+            "print(parse_answers(r), len(fenced_blocks(r)), r.count('```') // 2)")
+    answers, found, pairs = run_child(code).split()
+    assert answers == "None" and found == pairs
+
+
+OLD_FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
+
+
+def test_fenced_blocks_are_the_old_patterns_blocks_on_small_replies() -> None:
+    """The linear reader finds what the old pattern found (up to white space at the ends,
+    which the caller strips), on replies built from fences, tags, braces and spaces."""
+    from usi_metric.judge.prompt import fenced_blocks
+
+    rng = random.Random(19)
+    parts = ["```", "`", "json", "JSON", "Json", " ", "\n", "{", "}", '"a"', ":", "x"]
+    for _ in range(3000):
+        reply = "".join(rng.choice(parts) for _ in range(rng.randint(0, 14)))
+        old = [m.strip() for m in OLD_FENCED.findall(reply)]
+        assert [b.strip() for b in fenced_blocks(reply)] == old, repr(reply)

@@ -131,7 +131,10 @@ def test_leaderboard_json_contract(mini: Path, capsys: pytest.CaptureFixture[str
                  str(mini / "difficulty.json"), "--format", "json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["difficulty", "rows"]
+    assert list(out) == ["coverage", "difficulty", "rows"]
+    # s and s2: the same runs; 4 kept sessions (keep false and null out) meet the 3 tasks
+    assert out["coverage"] == {n: {"sessions_met": 4, "sessions_total": 4, "tasks_met": 3,
+                                   "tasks_total": 3} for n in ("s", "s2")}
     names = [r["name"] for r in out["rows"]]
     assert names[0] == HUMAN_ROW_NAME and set(names[1:]) == {"s", "s2"}
     usi = [r["usi"]["mean"] for r in out["rows"][1:]]

@@ -70,10 +70,12 @@ def test_gap_numbers_in_report_equal_usi_gap_json(report: Path, gap: dict) -> No
     md = (report / "report.md").read_text("utf-8")
     n_survey = 0
     for s in gap["simulators"]:
-        su = s["success"]
-        line = (f"| {s['name']} | {f(su['simulator']['success_pct'], '.1f')} | "
+        su = s["success"]["shared"]
+        line = (f"| {s['name']} | {su['n_tasks']} / {su['n_tasks_human']} | "
+                f"{f(su['simulator']['success_pct'], '.1f')} | "
                 f"{f(su['human']['success_pct'], '.1f')} | {f(su['inflation_pp'], '+.1f')} | "
-                f"{su['simulator']['n_sessions']} / {su['human']['n_sessions']} |")
+                f"{su['simulator']['n_sessions']} / {su['human']['n_sessions']} | "
+                f"{f(s['success']['inflation_pp'], '+.1f')} |")
         assert line in md
         if s["survey"] is None:
             continue

@@ -5,8 +5,18 @@ This folder is one Hugging Face Space (``<org>/usi``) with two jobs: the ``evalu
 the script) and this app. ``python app.py`` serves it at ``$GRADIO_SERVER_NAME``
 (default 127.0.0.1) and ``$GRADIO_SERVER_PORT`` (default 7860). Settings:
 
+- ``USI_REFERENCE``: the people uploads are scored against, read once at start: the path of
+  a human reference file (``usi reference build``), or a Hub dataset id whose ``reference``
+  config holds one (``cmu-lti/tau-usi``, optionally ``@revision``; downloaded with
+  ``huggingface_hub`` at start, only when this names one; a gated dataset needs the Space
+  secret ``HF_TOKEN``). The page says whose people they are (source and counts from the
+  reference's provenance). A setting that cannot be used (no such file, a Parquet file that
+  is no reference, one of other feature definitions, a failed download) is one line in the
+  log and on the page, and the Space falls back to the release below with its banner; it
+  still starts, so the page can say what is wrong.
 - ``USI_DATA_DIR``: the release shown (the ``cmu-lti/tau-usi`` layout); default: the bundled
-  SYNTHETIC sample, labelled as such on every tab.
+  SYNTHETIC sample, labelled as such on every tab. Without ``USI_REFERENCE``, uploads are
+  scored against its people.
 - ``USI_MAX_UPLOAD_MB``: the upload limit per file in MB of 2**20 bytes (default 20). Gradio
   refuses a bigger upload before it reaches the app; the app checks the size on disk again
   before it parses anything.
@@ -24,6 +34,8 @@ Everything the page shows is computed by importable functions (testable without 
 'Human (inter-ann.)'
 >>> score_upload(None, None).ok
 False
+>>> current_people().real  # no USI_REFERENCE: the release's people
+False
 >>> esc('<b onclick="x()">A&B</b>')
 '&lt;b onclick=&quot;x()&quot;&gt;A&amp;B&lt;/b&gt;'
 """
@@ -32,11 +44,11 @@ from __future__ import annotations
 
 import base64
 import gzip
-import html
 import math
 import os
 import re
 import stat
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Sequence
@@ -50,8 +62,11 @@ from usi_metric.aggregation.ece import MIN_SAMPLES  # noqa: E402
 from usi_metric.errors import UsiError  # noqa: E402
 from usi_metric.io import Release, load_release, load_simulator, load_survey  # noqa: E402
 from usi_metric.io.jsonfile import GZIP_MAGIC  # noqa: E402
+from usi_metric.io.layout import REFERENCE_CONFIG_FILE  # noqa: E402
+from usi_metric.reference import HumanReference  # noqa: E402
 from usi_metric.report import plots  # noqa: E402
 from usi_metric.report.diagnosis import feature_diagnosis, mean_batch_rows  # noqa: E402
+from usi_metric.report.escape import for_html, one_line  # noqa: E402
 from usi_metric.report.render import HEADERS, fmt_cell  # noqa: E402
 from usi_metric.report.wording import FEATURE_LABELS, fmt_feature  # noqa: E402
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic, sample_release_dir  # noqa: E402
@@ -63,16 +78,24 @@ from usi_metric.scoring import (  # noqa: E402
     leaderboard,
     pooled_difficulty,
     resolve_difficulty,
-    score_simulator,
 )
 from usi_metric.scoring.explain import (  # noqa: E402
+    coverage,
+    coverage_line,
     no_usi_reason,
+    partial_coverage_lines,
     sim_tasks,
+    survey_coverage,
+    survey_line,
     yardstick,
     yardstick_line,
 )
+from usi_metric.scoring.score import default_difficulty, input_notes, score  # noqa: E402
 
 DATA_ENV = "USI_DATA_DIR"
+REFERENCE_ENV = "USI_REFERENCE"
+# A Hub dataset id, optionally @revision: one character class per part, so linear time.
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(@[\w./-]+)?")
 LIMIT_ENV = "USI_MAX_UPLOAD_MB"
 DEFAULT_LIMIT_MB = 20.0
 MB = 2**20
@@ -85,6 +108,7 @@ YARDSTICKS = {  # the ECE yardstick of the upload tab, as `usi score --difficult
                "comparable with the published table",
     "release": "pooled over the simulators of the release shown here",
     "self": f"pooled over your runs alone (a task needs at least {MIN_SAMPLES} runs)",
+    "reference": "the per-task difficulty map stored in the human reference",
 }
 ABOUT_FALLBACK = (
     "## About the USI\n\nThe User-Sim Index (USI, 0–100) says how human an LLM user simulator "
@@ -98,6 +122,8 @@ UPLOADS_GONE = ("Your uploaded files were deleted from the server once scored; u
 
 _CACHE: dict[str, _Loaded] = {}
 _CACHE_LOCK = threading.Lock()  # the shared release cache (held while a release is read)
+_PEOPLE: dict[str, People] = {}  # USI_REFERENCE's people, read once (key: the setting)
+_PEOPLE_LOCK = threading.Lock()
 _DRAW_LOCK = threading.Lock()  # pyplot's figure list and rcParams are process-global
 
 
@@ -136,18 +162,18 @@ def fmt_size(n: int) -> str:
 
 
 def plain(text: object, limit: int = 300) -> str:
-    """User text on one line, at most ``limit`` characters, encodable (lone surrogates -> ?).
+    """User text on one line, at most ``limit`` characters, encodable (lone surrogates -> ?),
+    control characters as escapes (``usi_metric.report.escape.one_line``).
 
     >>> plain("a\\n  b" + "\\ud800"), len(plain("x" * 500, 10))
     ('a b?', 10)
     """
-    one = " ".join(str(text).split()).encode("utf-8", "replace").decode("utf-8")
-    return one if len(one) <= limit else one[: limit - 1] + "…"
+    return one_line(text, limit)
 
 
 def esc(text: object, limit: int = 300) -> str:
-    """User text made inert for HTML: :func:`plain`, then every markup character escaped."""
-    return html.escape(plain(text, limit), quote=True)
+    """User text made inert for HTML (``usi_metric.report.escape.for_html``)."""
+    return for_html(text, limit)
 
 
 def _fig_name(name: str) -> str:
@@ -199,9 +225,14 @@ class _Loaded:
     rows: list[ScoreRow]
     yardstick: dict[str, Any]
     chart: str | None
+    reference: HumanReference  # the release's people, as uploads are scored against them
+    notes: list[str] = field(default_factory=list)  # what each simulator's inputs lack
+    partial: list[str] = field(default_factory=list)  # simulators missing some tasks
 
 
 def _load(path: Path) -> _Loaded:
+    from usi_metric.reference.build import from_set
+
     release = load_release(path, strict=False, conversations=False)
     diff = resolve_difficulty(release, "published")
     rows = leaderboard(release, diff)
@@ -209,7 +240,12 @@ def _load(path: Path) -> _Loaded:
     sims = [r for r in rows if r.kind != "human"]
     chart = _draw(lambda: plots.leaderboard_figure(
         [(_fig_name(r.name), r.cells.get("usi")) for r in sims], rows[0].cells.get("usi")))
-    return _Loaded(release, rows, yardstick(diff, tasks), chart)
+    ref = from_set(release.humans, release.human_eval, source=f"release {Path(path).name}",
+                   synthetic=is_synthetic(path))
+    notes = [n for name, sim in release.simulators.items()
+             for n in input_notes(sim, release.humans, release.surveys.get(name))]
+    partial = partial_coverage_lines(release.simulators.values(), release.humans)
+    return _Loaded(release, rows, yardstick(diff, tasks), chart, ref, notes, partial)
 
 
 def loaded_release(path: Path) -> _Loaded:
@@ -220,6 +256,148 @@ def loaded_release(path: Path) -> _Loaded:
         if hit is None:
             hit = _CACHE[key] = _load(Path(path))
         return hit
+
+
+# ----------------------------------------------------------------------------- the people
+
+
+@dataclass(frozen=True)
+class People:
+    """Whose people uploads are scored against, decided once at start.
+
+    ``real``: True when they come from ``$USI_REFERENCE``; False for the release's own people
+    (``$USI_DATA_DIR`` or the synthetic sample). ``note`` (HTML) says whose they are;
+    ``problem`` is the one line saying why ``$USI_REFERENCE`` was not used (None when it was,
+    or when it is not set).
+    """
+
+    reference: HumanReference
+    real: bool
+    note: str
+    problem: str | None = None
+    setting: str = ""
+
+
+def hub_reference_file(repo_id: str, revision: str | None = None) -> str:
+    """The ``reference`` config's file of a Hub dataset, downloaded with ``huggingface_hub``
+    (the only network call of the app, made at start when ``$USI_REFERENCE`` asks for it)."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return hf_hub_download(repo_id, REFERENCE_CONFIG_FILE, repo_type="dataset",
+                               revision=revision)
+    except Exception as exc:  # network, auth, gating, offline, no such file: one line
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise UsiError(f"cannot download {REFERENCE_CONFIG_FILE} (its reference config) "
+                       f"({type(exc).__name__}: {first}); a gated dataset needs the HF_TOKEN "
+                       "secret of an account that accepted its terms",
+                       file=f"hf://datasets/{repo_id}") from None
+
+
+def _looks_like_path(setting: str) -> bool:
+    return (setting.startswith(("/", ".", "~")) or setting.endswith(".parquet")
+            or os.path.exists(setting))
+
+
+def read_reference(setting: str,
+                   download: Callable[[str, str | None], str] = hub_reference_file
+                   ) -> HumanReference:
+    """The reference ``$USI_REFERENCE`` names: a reference file's path, or a Hub dataset id
+    (``owner/name`` or ``owner/name@revision``) whose ``reference`` config ``download``
+    fetches. Anything else, or a file that is no reference of this usi-metric's feature
+    definitions, is a one-line :class:`UsiError`.
+
+    >>> read_reference("no such thing")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: no such thing: neither a reference file nor a Hub dataset ...
+    """
+    setting = setting.strip()
+    if _looks_like_path(setting):
+        return HumanReference.load(os.path.expanduser(setting))
+    if _HUB_ID.fullmatch(setting):
+        repo, _, revision = setting.partition("@")
+        return HumanReference.load(download(repo, revision or None))
+    raise UsiError("neither a reference file nor a Hub dataset id like cmu-lti/tau-usi",
+                   file=setting)
+
+
+def reference_summary(ref: HumanReference) -> str:
+    """Whose people a reference holds, in one sentence from its provenance.
+
+    >>> reference_summary(HumanReference.synthetic()).startswith("SYNTHETIC sample release")
+    True
+    """
+    prov = ref.provenance
+    c = prov.get("counts") or ref.counts()
+    batches = ", ".join(c.get("batches") or ref.batches)
+    second = "with" if ref.human_eval() is not None else "without"
+    return (f"{prov.get('source', 'a human reference')}: {c.get('sessions', len(ref))} "
+            f"sessions ({c.get('kept', 0)} kept) over {c.get('tasks', 0)} tasks in batches "
+            f"{batches}, {second} a second person's survey; feature definitions version "
+            f"{prov.get('feature_version', '?')}, made by usi-metric "
+            f"{prov.get('tool_version', '?')}")
+
+
+def people_note(ref: HumanReference, real: bool, setting: str = "",
+                problem: str | None = None) -> str:
+    """HTML lines saying whose people uploads are scored against (and any problem); loud
+    when they are the synthetic sample's."""
+    if ref.provenance.get("synthetic"):
+        line = (f"<p><strong>{esc(SYNTHETIC_NOTE)}</strong> Uploads are scored against its "
+                f"people: {esc(reference_summary(ref))}.</p>")
+    elif real:
+        line = (f"<p>Uploads are scored against the human reference "
+                f"<code>{esc(setting)}</code>: {esc(reference_summary(ref))}.</p>")
+    else:
+        line = f"<p>Uploads are scored against the people of {esc(reference_summary(ref))}.</p>"
+    if problem:
+        line = f'<p class="usi-error"><strong>Error:</strong> {esc(problem, 1000)}</p>' + line
+    return line
+
+
+def resolve_people(setting: str | None, release_dir: Path,
+                   download: Callable[[str, str | None], str] = hub_reference_file) -> People:
+    """The people to score against: ``setting``'s reference (``$USI_REFERENCE``) when it can
+    be read, else the release's people with one line saying why."""
+    setting = (setting or "").strip()
+    problem = None
+    if setting:
+        try:
+            ref = read_reference(setting, download)
+        except UsiError as exc:
+            what = "the SYNTHETIC sample" if is_synthetic(release_dir) else \
+                f"the release {release_dir.name}"
+            problem = (f"{REFERENCE_ENV} was not used: {exc}; uploads are scored against the "
+                       f"people of {what} instead")
+        else:
+            return People(ref, True, people_note(ref, True, setting), None, setting)
+    ref = loaded_release(release_dir).reference
+    return People(ref, False, people_note(ref, False, setting, problem), problem, setting)
+
+
+def current_people() -> People:
+    """The people of ``$USI_REFERENCE`` (else of the release shown), read on first use and
+    shared by every request."""
+    setting = os.environ.get(REFERENCE_ENV, "").strip()
+    with _PEOPLE_LOCK:
+        hit = _PEOPLE.get(setting)
+    if hit is None:
+        hit = resolve_people(setting, data_dir())
+        with _PEOPLE_LOCK:
+            hit = _PEOPLE.setdefault(setting, hit)
+    return hit
+
+
+def yardsticks(ppl: People) -> dict[str, str]:
+    """The ECE yardsticks the upload tab offers: ``release`` only when a release is shown
+    (its simulators make it), ``reference`` only when the reference stores a map."""
+    out = dict(YARDSTICKS)
+    if ppl.real and not os.environ.get(DATA_ENV, "").strip():
+        del out["release"]
+    if ppl.reference.difficulty is None:
+        del out["reference"]
+    return out
 
 
 # ----------------------------------------------------------------------------- leaderboard
@@ -234,8 +412,33 @@ class LeaderboardView:
     chart: str
 
 
+def reference_view(ppl: People) -> LeaderboardView:
+    """The leaderboard tab of a Space with a human reference and no release: the reference's
+    human ceiling (its stored yardstick, else the published one), and whose people."""
+    ref = ppl.reference
+    diff = default_difficulty(ref)
+    row = human_ceiling(ref.humans(), diff, ref.human_eval())
+    y = yardstick(diff, set(ref.task_keys))
+    note = (ppl.note + "<p>This Space holds no simulator runs: the table is the human "
+            "ceiling of these people (every pair of their batches); score your simulator on "
+            "the next tab. The paper's published table is under About.</p>"
+            f"<p>{esc(yardstick_line(y))}</p>")
+    return LeaderboardView(note, table_rows([row]), "")
+
+
+def _people_or_none() -> People | None:
+    try:
+        return current_people()
+    except UsiError:  # the release itself cannot be read: the view says so
+        return None
+
+
 def leaderboard_view(path: Path | None = None) -> LeaderboardView:
-    """The release's leaderboard: caption, table rows and the USI bar chart."""
+    """The release's leaderboard: caption, table rows and the USI bar chart; with
+    ``$USI_REFERENCE`` and no ``$USI_DATA_DIR``, the reference's human ceiling."""
+    ppl = _people_or_none() if path is None else None
+    if ppl is not None and ppl.real and not os.environ.get(DATA_ENV, "").strip():
+        return reference_view(ppl)
     path = path or data_dir()
     try:
         hit = loaded_release(path)
@@ -244,8 +447,16 @@ def leaderboard_view(path: Path | None = None) -> LeaderboardView:
     lines = [data_note(path), f"<p>{esc(yardstick_line(hit.yardstick))} Difficulty pooled "
              "over the simulators of the table, as <code>usi leaderboard</code> (the paper's "
              "table).</p>"]
+    if ppl is not None and (ppl.real or ppl.problem):
+        lines.insert(0, ppl.note)
+    lines.append("<p>Coverage: every simulator's runs meet every task of the human "
+                 "sessions.</p>" if not hit.partial else
+                 "<p>Coverage (a row rests on the tasks its runs meet):</p><ul>"
+                 + "".join(f"<li>{esc(line)}</li>" for line in hit.partial) + "</ul>")
     lines += [f"<p><strong>Left out of the table:</strong> {esc(p)}</p>"
               for p in hit.release.problems]
+    lines += [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
+              for n in hit.release.notes + hit.notes]
     return LeaderboardView("\n".join(lines), table_rows(hit.rows),
                            img_html(hit.chart, "USI of each simulator with ± std and the "
                                     "human ceiling"))
@@ -344,8 +555,11 @@ def unpacked_size(path: str, limit: int) -> int:
 
 def score_upload(runs_path: str | None, survey_path: str | None = None,
                  label: str | None = None, yardstick_name: str = PUBLISHED,
-                 path: Path | None = None, limit: int | None = None) -> UploadResult:
-    """Score an uploaded runs file (and optional survey file) against the release's humans.
+                 path: Path | None = None, limit: int | None = None,
+                 people: People | None = None) -> UploadResult:
+    """Score an uploaded runs file (and optional survey file) against the people: ``people``,
+    else the release at ``path``'s, else :func:`current_people` (``$USI_REFERENCE`` or the
+    release shown), with :func:`usi_metric.scoring.score.score`.
 
     As ``usi score``: the ECE yardstick defaults to the paper's published difficulty.
     Files over ``limit`` bytes (default :func:`upload_limit_bytes`) are refused before they
@@ -354,9 +568,14 @@ def score_upload(runs_path: str | None, survey_path: str | None = None,
     """
     if not runs_path:
         return _error("upload a runs JSON file first ({id: entry} or {\"results\": [...]}).")
-    if yardstick_name not in YARDSTICKS:
+    try:
+        ppl = people or (release_people(path) if path is not None else current_people())
+    except UsiError as exc:
+        return _error(_short(str(exc)))
+    choices = yardsticks(ppl)
+    if yardstick_name not in choices:
         return _error(f"unknown yardstick {plain(yardstick_name, 40)!r}; choose one of "
-                      f"{', '.join(YARDSTICKS)}.")
+                      f"{', '.join(choices)}.")
     try:
         limit = upload_limit_bytes() if limit is None else limit
     except ValueError as exc:
@@ -367,7 +586,7 @@ def score_upload(runs_path: str | None, survey_path: str | None = None,
             return _error(problem)
     name = plain(label, LABEL_MAX) if label and label.strip() else None
     try:
-        return _score(runs_path, survey_path, name, yardstick_name, path or data_dir())
+        return _score(runs_path, survey_path, name, yardstick_name, path or data_dir(), ppl)
     except UsiError as exc:
         return _error(_short(str(exc)))
     except RecursionError:
@@ -377,34 +596,52 @@ def score_upload(runs_path: str | None, survey_path: str | None = None,
                       f"{_short(str(exc))}).")
 
 
+def release_people(path: Path) -> People:
+    """The people of the release at ``path`` (no ``$USI_REFERENCE``)."""
+    ref = loaded_release(path).reference
+    return People(ref, False, people_note(ref, False))
+
+
 def _score(runs_path: str, survey_path: str | None, label: str | None, yard: str,
-           path: Path) -> UploadResult:
-    hit = loaded_release(path)
-    release = hit.release
+           path: Path, ppl: People) -> UploadResult:
     sim = load_simulator(runs_path, label, workers=1, conversations=False)
     survey = load_survey(survey_path, sim.name) if survey_path else None
     if yard == "self":
         diff = pooled_difficulty([sim], "self-pooled")
+    elif yard == "reference":
+        diff = default_difficulty(ppl.reference)
+    elif yard == "release":
+        diff = resolve_difficulty(loaded_release(path).release, yard)
     else:
-        diff = resolve_difficulty(release, yard)
-    row = score_simulator(sim, release.humans, diff, survey)
+        diff = resolve_difficulty(None, yard)
+    ref = ppl.reference
+    humans = ref.humans()
+    row = score(sim, ref, survey=survey, difficulty=diff).row
     y = yardstick(diff, sim_tasks(sim))
-    reason = no_usi_reason(row, diff, sim, "choose the 'published' or 'release' yardstick")
+    said = [f'<p class="usi-warning"><strong>Warning:</strong> {esc(_short(n))}</p>'
+            for n in input_notes(sim, humans, survey)]
+    others = [f"'{k}'" for k in yardsticks(ppl) if k != "self"]
+    reason = no_usi_reason(row, diff, sim, f"choose the {' or '.join(others)} yardstick")
     if reason is not None:
         bad = _error(f"{Path(runs_path).name}: {reason}.", yardstick_line(y))
+        bad.message += "".join(said)
         bad.yardstick = y
         return bad
     usi = row.cells["usi"]
     assert usi is not None  # no_usi_reason said so
-    human = human_ceiling(release.humans, diff, release.human_eval)
+    human = human_ceiling(humans, diff, ref.human_eval())
+    where = "these people" if ppl.real else "this release"
     lines = [f"<h2>USI of {esc(sim.name, LABEL_MAX)}: {usi.mean:.1f} ± {usi.std:.1f}</h2>",
-             f"<p>Human ceiling on this release, same yardstick: "
+             f"<p>Human ceiling on {where}, same yardstick: "
              f"{fmt_cell(human.cells.get('usi'), 'usi')}.</p>",
              f'<p class="usi-yardstick"><strong>{esc(yardstick_line(y))}</strong> '
              f"The {esc(yard)} yardstick is {esc(YARDSTICKS[yard])}.</p>",
-             data_note(path)]
+             f'<p class="usi-coverage">{esc(coverage_line(coverage(sim, humans)))}</p>',
+             ppl.note if (ppl.real or ppl.problem) else data_note(path), *said]
     if survey is None:
         lines.append("<p>No survey file: the USI has five terms (no Eval).</p>")
+    elif (cover := survey_coverage(survey, humans))["n_covered"]:
+        lines.append(f"<p>{esc(survey_line(cover))}</p>")
     title = f"{_fig_name(sim.name)} (USI {fmt_cell(usi, 'usi')})"
     radar = _draw(lambda: plots.radar_figure([(title, plots.radar_values(row.cells))],
                                              plots.radar_values(human.cells), ncols=1))
@@ -513,6 +750,9 @@ def build_app(limit: int | None = None):  # -> gr.Blocks (gradio is imported onl
 
     limit = upload_limit_bytes() if limit is None else limit
     view = leaderboard_view()
+    ppl = _people_or_none()
+    choices = YARDSTICKS if ppl is None else yardsticks(ppl)
+    whose = "" if ppl is None or not (ppl.real or ppl.problem) else ppl.note
     with gr.Blocks(title="USI: how human is your user simulator?",
                    delete_cache=CACHE_SWEEP) as app:
         gr.Markdown("# User-Sim Index (USI)\nHow human is an LLM user simulator? "
@@ -524,11 +764,13 @@ def build_app(limit: int | None = None):  # -> gr.Blocks (gradio is imported onl
             gr.HTML(view.chart, elem_id="lb-plot")
         with gr.Tab("Score your simulator"):
             gr.Markdown(
-                "Upload your simulator's runs on the release's tasks (the `{id: entry}` "
+                "Upload your simulator's runs on the people's tasks (the `{id: entry}` "
                 "form or `{\"results\": [...]}` with a `run` field) and, optionally, its "
                 "answers to the 8-question survey on the human sessions. "
                 f"**Limit: {fmt_size(limit)} per file.** The files are deleted from the "
                 "server once scored.", elem_id="upload-help")
+            if whose:
+                gr.HTML(whose, elem_id="upload-people")
             with gr.Row():
                 runs = gr.File(label="runs JSON", file_types=[".json"], type="filepath",
                                elem_id="runs-file")
@@ -537,7 +779,7 @@ def build_app(limit: int | None = None):  # -> gr.Blocks (gradio is imported onl
             with gr.Row():
                 label = gr.Textbox(label="name to show (optional)", max_length=LABEL_MAX,
                                    elem_id="sim-label")
-                yard = gr.Radio([(f"{k}: {v}", k) for k, v in YARDSTICKS.items()],
+                yard = gr.Radio([(f"{k}: {v}", k) for k, v in choices.items()],
                                 value=PUBLISHED, label="ECE yardstick (task difficulty)",
                                 elem_id="yardstick")
             go = gr.Button("Compute the USI", variant="primary", elem_id="score-button")
@@ -569,6 +811,22 @@ def build_app(limit: int | None = None):  # -> gr.Blocks (gradio is imported onl
     return app
 
 
+def log_people() -> None:
+    """One line in the log on whose people uploads are scored against (read now, once)."""
+    if not os.environ.get(REFERENCE_ENV, "").strip():
+        return
+    try:
+        ppl = current_people()
+    except UsiError as exc:  # the release behind the fallback is unreadable too
+        print(f"usi space: error: {exc}", file=sys.stderr, flush=True)
+        return
+    if ppl.problem:
+        print(f"usi space: error: {ppl.problem}", file=sys.stderr, flush=True)
+    else:
+        print(f"usi space: uploads are scored against the human reference {ppl.setting}: "
+              f"{reference_summary(ppl.reference)}", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     """Serve at ``$GRADIO_SERVER_NAME``:``$GRADIO_SERVER_PORT`` (default 127.0.0.1:7860)."""
     try:
@@ -577,6 +835,7 @@ def main() -> None:
         raise SystemExit(f"usi space: error: {exc}") from None
     import gradio as gr
 
+    log_people()
     build_app(limit).launch(share=False, max_file_size=limit, theme=gr.themes.Default(),
                             footer_links=[])
 

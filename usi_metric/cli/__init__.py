@@ -16,13 +16,13 @@ import argparse
 import io
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
 from usi_metric import __version__
 from usi_metric.cli import compare, convert, core, dataset, hub, reference, report, survey
-from usi_metric.errors import UsiError, UsiWarning
+from usi_metric.errors import UsiError
+from usi_metric.report.escape import for_terminal
 from usi_metric.runtime.output import describe_os_error, silence_stdout
 from usi_metric.runtime.signals import Terminated, terminate_as_interrupt
 from usi_metric.runtime.streams import guarded_stderr, reopen_closed_descriptors
@@ -35,7 +35,7 @@ class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (exit 2), like ours."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"usi: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, for_terminal(f"usi: error: {message} (see '{self.prog} --help')") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,37 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def show_warning(message: Warning | str, category: type[Warning], *_: object,
-                 **__: object) -> None:
-    """The library's warnings as one line on stderr (``usi: warning: ...``); nothing when
-    stderr is closed or full (a warning never reaches stdout).
-
-    >>> show_warning(UsiWarning("2 sessions have no reward"), UsiWarning)
-    """
-    stream = sys.stderr
-    if stream is None:
-        return
-    try:
-        stream.write(f"usi: warning: {message}\n")
-        stream.flush()
-    except (OSError, ValueError):  # stderr on a full disk or closed: the result matters more
-        pass
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``usi`` console script; returns the exit code."""
     reopen_closed_descriptors()  # `2>&-`: no file opened later takes descriptor 2
-    with guarded_stderr(), terminate_as_interrupt(), warnings.catch_warnings():
-        warnings.simplefilter("always", UsiWarning)
-        others = warnings.showwarning
-
-        def show(message, category, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if issubclass(category, UsiWarning):
-                show_warning(message, category)
-            else:
-                others(message, category, *args, **kwargs)
-
-        warnings.showwarning = show
+    with guarded_stderr(), terminate_as_interrupt():
         return _main(argv)
 
 
@@ -101,11 +74,12 @@ def _main(argv: Sequence[str] | None) -> int:
     if isinstance(sys.stdout, io.TextIOWrapper):  # a file name that is not UTF-8 prints
         sys.stdout.reconfigure(errors="backslashreplace")  # as stderr does: \xff, no crash
     try:
-        code = int(args.func(args) or 0)
+        with core.cli_warnings():  # every library warning: one `usi: warning:` line
+            code = int(args.func(args) or 0)
         sys.stdout.flush()  # a full disk or closed pipe is seen here, not at exit
         return code
     except UsiError as exc:
-        print(f"usi: error: {exc}", file=sys.stderr)
+        print(f"usi: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         if isinstance(exc, Terminated):
@@ -118,7 +92,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     except OSError as exc:  # stdout on a full disk (`> /dev/full`), or any file error left
         silence_stdout()
-        print(f"usi: error: {describe_os_error(exc)}", file=sys.stderr)
+        print(f"usi: error: {for_terminal(describe_os_error(exc))}", file=sys.stderr)
         return 2
 
 

@@ -102,10 +102,14 @@ def print_comparison(c: Comparison, fmt: str, caption: str = "") -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from usi_metric.report.escape import for_terminal
     from usi_metric.runtime.output import stdout_console
 
     level = f"{100 * c.options.confidence_level:g}% CI"
-    table = Table(title=escape(f"{c.a} (A) vs {c.b} (B) on {c.n_tasks} tasks"),
+    met = c.tasks_met
+    on = (f"on {c.n_tasks} tasks" if not met or met["a"] == met["b"] == met["shared"]
+          == c.n_tasks else f"(both meet {met['shared']} of the {c.n_tasks} tasks)")
+    table = Table(title=escape(for_terminal(f"{c.a} (A) vs {c.b} (B) {on}")),
                   caption=escape(caption) or None, title_justify="left")
     for head in ("term", "A", "B", "A − B", level, "p"):
         table.add_column(head, justify="left" if head == "term" else "right")
@@ -124,7 +128,7 @@ def print_comparison(c: Comparison, fmt: str, caption: str = "") -> None:
              f"{yardstick_line(c.difficulty)} ECE: lower is better, so A − B < 0 favours A.",
              *c.notes]
     for line in lines:
-        console.print(line, markup=False, highlight=False)
+        console.print(for_terminal(line), markup=False, highlight=False)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

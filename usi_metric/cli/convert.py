@@ -24,6 +24,7 @@ from pathlib import Path
 from usi_metric.errors import UsiError
 from usi_metric.io.ids import DOMAINS
 from usi_metric.io.layout import SIM_PREFIX
+from usi_metric.report.escape import for_terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,7 +60,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise UsiError("already exists; pass --overwrite to replace it", file=str(out))
     runs = read_runs_files(args.inputs, args.domain)
     for note in runs.warnings:
-        print(f"usi: warning: {note}", file=sys.stderr)
+        print(for_terminal(f"usi: warning: {note}"), file=sys.stderr)
     payload, form, why = release_payload(runs.sessions, runs.agent_ids)
     back = read_runs(str(out), json.loads(json.dumps(payload)))
     if [session_identity(s) for s in back.sessions] != [session_identity(s)
@@ -72,6 +73,6 @@ def cmd_convert(args: argparse.Namespace) -> int:
     n_runs = len({s.group for s in runs.sessions})
     how = (f"the rollout form {{\"results\": [...]}} with run numbers ({why})"
            if form == ROLLOUT else "the release layout {instance_id: entry}")
-    print(f"wrote {out}: {len(runs.sessions)} sessions ({tasks} tasks, {n_runs} run(s)) "
-          f"as {how}")
+    print(for_terminal(f"wrote {out}: {len(runs.sessions)} sessions ({tasks} tasks, "
+                       f"{n_runs} run(s)) as {how}"))
     return 0

@@ -11,12 +11,13 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from usi_metric.cli.ci import add_ci_arguments, options_from_args, with_intervals
 from usi_metric.errors import UsiError
 from usi_metric.io.ids import DOMAINS
 from usi_metric.io.layout import HUMAN_FILE
+from usi_metric.report.escape import for_csv, for_terminal
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 
 if TYPE_CHECKING:
@@ -88,12 +89,21 @@ def _caption(data_dir: str | None, ref: HumanReference | None = None) -> str:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from usi_metric.runtime.gc import gc_paused
+
+    # No collection of cycles meanwhile: reading and scoring make none, and each one would
+    # rescan the whole parsed release (what the command makes is freed as it goes).
+    with gc_paused():
+        return _leaderboard(args)
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
     from usi_metric.io.formats import misread_run_suffixes
     from usi_metric.io.release import load_release
     from usi_metric.report.render import print_rows
     from usi_metric.scoring import human_ceiling, resolve_difficulty, sort_rows
     from usi_metric.scoring.explain import yardstick, yardstick_line
-    from usi_metric.scoring.score import default_difficulty, score
+    from usi_metric.scoring.score import coverage_of, default_difficulty, score
 
     options = options_from_args(args)
     release = load_release(args.data_dir, strict=False, conversations=False)
@@ -109,6 +119,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     tasks = {s.task_key for sim in release.simulators.values() for s in sim.sessions}
     y = yardstick(diff, tasks)
     extra, notes = {"difficulty": y}, [yardstick_line(y)]
+    if release.simulators:  # what each row rests on (`usi report` has it as a table)
+        extra["coverage"] = {name: coverage_of(sim, humans)
+                             for name, sim in release.simulators.items()}
     if args.reference is not None:
         extra["reference"] = args.reference
     if options is not None:
@@ -119,16 +132,18 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     print_rows(rows, args.format, f"USI leaderboard: {args.data_dir}",
                _caption(args.data_dir, ref), extra=extra, notes=notes)
     for problem in release.problems:
-        print(f"usi: error: {problem} ({_left_out(problem, release)})", file=sys.stderr)
+        print(for_terminal(f"usi: error: {problem} ({_left_out(problem, release)})"),
+              file=sys.stderr)
     if not release.simulators and not release.problems:
         note_no_simulators(args.data_dir, "only the human row")
     if tasks and y["n_tasks_outside"] == y["n_tasks_scored"]:
-        print(f"usi: warning: the {diff.source} yardstick knows none of the {len(tasks)} "
-              f"tasks of the runs, so no row has an ECE or a USI; {HOW_CLI}", file=sys.stderr)
+        print(for_terminal(f"usi: warning: the {diff.source} yardstick knows none of the "
+                           f"{len(tasks)} tasks of the runs, so no row has an ECE or a USI; "
+                           f"{HOW_CLI}"), file=sys.stderr)
     for sim in release.simulators.values():
         misread = misread_run_suffixes(sim.sessions, set(ref.base_ids))
         if misread is not None:
-            print(f"usi: warning: {sim.path}: {misread}", file=sys.stderr)
+            print(for_terminal(f"usi: warning: {sim.path}: {misread}"), file=sys.stderr)
     return 2 if release.problems else 0
 
 
@@ -152,8 +167,10 @@ def reference_of(args: argparse.Namespace, release: Release | None = None) -> Hu
 
 @contextlib.contextmanager
 def cli_warnings(skip: str | None = None) -> Iterator[None]:
-    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr;
-    ``skip``: a message the command says itself (as an error)."""
+    """Library warnings (``UsiWarning``) as one ``usi: warning:`` line each on stderr (a
+    line said twice, say by two reads of one release, is printed once); ``skip``: a message
+    the command says itself (as an error). The ``usi`` command runs every command inside
+    one, so no library warning reaches the terminal in Python's own format."""
     from usi_metric.errors import UsiWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -161,20 +178,39 @@ def cli_warnings(skip: str | None = None) -> Iterator[None]:
         try:
             yield
         finally:
+            said: set[str] = set()
             for w in caught:
                 text = str(w.message)
-                if skip is not None and skip in text:
+                if (skip is not None and skip in text) or text in said:
                     continue
-                if issubclass(w.category, UsiWarning):
-                    print(f"usi: warning: {text}", file=sys.stderr)
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                said.add(text)
+                show_warning(w.message, w.category, w.filename, w.lineno)
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, file: Any = None, line: str | None = None) -> None:
+    r"""How the CLI shows a warning (every command runs inside :func:`cli_warnings`): a
+    library's ``UsiWarning`` as one ``usi: warning:`` line, another library's as Python
+    shows it; either made inert for the terminal (a name's escape sequences as escapes).
+
+    >>> show_warning("x\x1b[2J", UserWarning, "f.py", 1, file=sys.stdout)
+    f.py:1: UserWarning: x\x1b[2J
+    """
+    from usi_metric.errors import UsiWarning
+
+    if issubclass(category, UsiWarning):
+        text = for_terminal(f"usi: warning: {message}")
+    else:
+        text = for_terminal(warnings.formatwarning(message, category, filename, lineno, line)
+                            .rstrip("\n"), keep_lines=True)
+    with contextlib.suppress(OSError, ValueError):  # stderr gone: the warning is lost
+        print(text, file=sys.stderr if file is None else file)
 
 
 def note_no_simulators(data_dir: str, consequence: str) -> None:
     """Say on stderr that a release folder holds no simulator file (never a silent empty)."""
-    print(f"usi: note: no simulator files (eval_results_*.json) in "
-          f"{Path(data_dir) / 'eval_results'}: {consequence}", file=sys.stderr)
+    print(for_terminal(f"usi: note: no simulator files (eval_results_*.json) in "
+                       f"{Path(data_dir) / 'eval_results'}: {consequence}"), file=sys.stderr)
 
 
 def _left_out(problem: UsiError, release: Release) -> str:
@@ -200,6 +236,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from usi_metric.scoring.explain import (
         coverage,
         coverage_line,
+        no_eval_line,
         no_usi_reason,
         sim_tasks,
         survey_coverage,
@@ -255,6 +292,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     if survey is not None:
         extra["survey"] = survey_cover = survey_coverage(survey, humans)
         notes.append(survey_line(survey_cover))
+    eval_line = no_eval_line(row, rows[0])
+    if eval_line is not None:
+        notes.append(eval_line)
     if options is not None:
         rows, ci_extra, ci_note = with_intervals(
             rows, humans, {sim.name: sim}, diff,
@@ -286,8 +326,9 @@ def cmd_difficulty(args: argparse.Namespace) -> int:
     payload["provenance"]["data_dir"] = str(args.data_dir)
     write_atomic(args.output, json.dumps(payload, sort_keys=True, indent=2) + "\n",
                  overwrite=args.overwrite, inputs=inputs)
-    print(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, pooled over "
-          f"{len(diff.simulators)} simulators ({', '.join(diff.simulators)})")
+    print(for_terminal(f"wrote {args.output}: {len(diff.values)} tasks with a difficulty, "
+                       f"pooled over {len(diff.simulators)} simulators "
+                       f"({', '.join(diff.simulators)})"))
     return 0
 
 
@@ -312,6 +353,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(head + list(COLUMNS))
     for rec in records:
-        w.writerow(["" if rec[k] is None else rec[k] for k in head + list(COLUMNS)])
+        w.writerow(["" if rec[k] is None else for_csv(rec[k]) if isinstance(rec[k], str)
+                    else rec[k] for k in head + list(COLUMNS)])
     sys.stdout.write(buf.getvalue())
     return 0

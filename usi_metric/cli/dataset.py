@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from usi_metric.io.layout import REPO_ID
+from usi_metric.report.escape import for_terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,11 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub.required = True
 
     b = dsub.add_parser(
-        "build", help="write the Parquet repo (3 configs + README.md card) of a raw release",
+        "build", help="write the Parquet repo (4 configs + README.md card) of a raw release",
         description="Validate every file of RELEASE_DIR with usi_metric, featurize every "
-        "session, and write OUT_DIR: Parquet shards per config (human, simulators, surveys) "
-        "and a README.md card whose YAML declares them (load_dataset(OUT_DIR, 'human') works "
-        "offline). A bad file stops the build and leaves nothing behind.")
+        "session, and write OUT_DIR: Parquet shards per config (human, simulators, surveys), "
+        "the people as a human reference without any text (config reference: the file of "
+        "usi reference build --data-dir) and a README.md card whose YAML declares them "
+        "(load_dataset(OUT_DIR, 'human') works offline). A bad file stops the build and "
+        "leaves nothing behind.")
     b.add_argument("release_dir", metavar="RELEASE_DIR", help="raw release (tau-usi layout)")
     b.add_argument("out_dir", metavar="OUT_DIR", help="where to write the dataset repo")
     b.add_argument("--overwrite", action="store_true",
@@ -101,25 +104,29 @@ def print_summary(result: Any) -> None:
     print(f"human: {c.records['human']} sessions over {c.n_tasks} tasks ({ann})")
     print(f"simulators: {c.records['simulators']} sessions from {len(c.per_simulator)} "
           "simulators")
-    width = max((len(s) for s in [*c.per_simulator, *c.per_judge]), default=0)
+    width = max((len(for_terminal(s)) for s in [*c.per_simulator, *c.per_judge]), default=0)
     for sim, runs in c.per_simulator.items():
         by_run = ", ".join(f"run {r}: {n}" for r, n in runs.items())
-        print(f"  {sim:<{width}}  {sum(runs.values()):>6}  ({by_run})")
+        print(f"  {for_terminal(sim):<{width}}  {sum(runs.values()):>6}  ({by_run})")
     print(f"surveys: {c.records['surveys']} answers from {len(c.per_judge)} judges")
     for judge, n in c.per_judge.items():
-        print(f"  {judge:<{width}}  {n:>6}")
+        print(f"  {for_terminal(judge):<{width}}  {n:>6}")
     for config in ("simulators", "surveys"):
         if not c.records[config]:
             print(f"  (no {config} rows: the {config} config is left out of the repo, as "
                   "load_dataset cannot read an empty one)")
+    if c.reference:
+        ref = c.reference.get("counts") or {}
+        print(f"reference: {ref.get('sessions', 0)} human sessions as a human reference, no "
+              "text (usi score RUNS --reference OUT_DIR/reference/*.parquet)")
     n_shards = sum(len(v) for v in result.shards.values())
-    print(f"wrote {result.out_dir}: README.md, LICENSE.md and {n_shards} Parquet files "
-          "(load with datasets.load_dataset(OUT_DIR, 'human'))")
+    print(f"wrote {for_terminal(result.out_dir)}: README.md, LICENSE.md and {n_shards} "
+          "Parquet files (load with datasets.load_dataset(OUT_DIR, 'human'))")
 
 
 def cmd_download(args: argparse.Namespace) -> int:
     from dataset_builder.download import download_release
 
     root = download_release(args.local_dir, args.revision)
-    print(root)
+    print(for_terminal(root))
     return 0

@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 
 from usi_metric.errors import UsiError
+from usi_metric.report.escape import for_terminal
 
 DYNAMIC_MODULES = "evaluate_modules"  # evaluate.config.MODULE_NAME_FOR_DYNAMIC_MODULES
 MODULE_TYPE_DIR = "metrics"  # evaluate's folder for metric modules
@@ -103,13 +104,14 @@ def install_module(modules_cache: str | Path | None = None) -> tuple[Path, list[
 def cmd_register_evaluate(args: argparse.Namespace) -> int:
     target, removed = install_module(args.modules_cache)
     for old in removed:
-        print(f"removed an older registered version: {old}")
-    print(f"registered the usi metric for evaluate: {target}")
+        print(f"removed an older registered version: {for_terminal(old)}")
+    print(f"registered the usi metric for evaluate: {for_terminal(target)}")
     print("load it, offline and from any working folder, with:")
     print("  HF_EVALUATE_OFFLINE=1 python -c 'import evaluate; print(evaluate.load(\"usi\"))'")
     print("(without HF_EVALUATE_OFFLINE=1, evaluate first asks the Hub for evaluate-metric/usi, "
           "then falls back to this copy; a ./usi.py or ./usi/usi.py in the working folder "
           "takes precedence)")
     if args.modules_cache is not None:
-        print(f"evaluate reads this cache only when HF_MODULES_CACHE={args.modules_cache}")
+        print(for_terminal(f"evaluate reads this cache only when "
+                           f"HF_MODULES_CACHE={args.modules_cache}"))
     return 0

@@ -7,6 +7,7 @@ import argparse
 import json
 
 from usi_metric.errors import UsiError
+from usi_metric.report.escape import for_terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,8 +60,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                              difficulty=args.difficulty)
     ref.save(out, overwrite=args.overwrite)
     c = ref.counts()
-    print(f"wrote {out}: {c['sessions']} sessions ({c['kept']} kept) of {c['tasks']} tasks in "
-          f"{len(ref.batches)} batches ({', '.join(ref.batches)}); "
+    print(f"wrote {for_terminal(out)}: {c['sessions']} sessions ({c['kept']} kept) of "
+          f"{c['tasks']} tasks in {len(ref.batches)} batches ({', '.join(ref.batches)}); "
           f"{ref.provenance.get('answers_not_options', 0)} survey answers not an option "
           "(kept as no answer); no text")
     return 0
@@ -105,5 +106,5 @@ def cmd_show(args: argparse.Namespace) -> int:
                           "provenance": ref.provenance}, sort_keys=True, indent=2))
         return 0
     for line in show_lines(ref.provenance, counts, ref.batches, ref.difficulty):
-        print(line)
+        print(for_terminal(line))
     return 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from usi_metric.cli.core import note_no_simulators
+from usi_metric.report.escape import for_terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +38,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     out = write_report(args.data_dir, args.out, args.simulator, overwrite=args.overwrite,
                        difficulty=args.difficulty)
-    print(f"wrote {out.markdown}, {out.html} and {len(out.files)} pictures in {out.out_dir}")
+    print(for_terminal(f"wrote {out.markdown}, {out.html} and {len(out.files)} pictures in "
+                       f"{out.out_dir}"))
+    if out.gap["simulators"]:  # what the rows rest on (the report's coverage table)
+        print(for_terminal("coverage: " + (
+            "every simulator shown meets every task of the human sessions"
+            if not out.partial else "; ".join(out.partial))))
     if not out.gap["simulators"]:
         note_no_simulators(args.data_dir, "the report shows the humans only")
     if out.gap["synthetic"]:

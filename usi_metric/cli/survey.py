@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from usi_metric.errors import UsiError
+from usi_metric.report.escape import for_terminal
 
 LOCAL_ONLY = ("device", "dtype")
 ENDPOINT_ONLY = ("concurrency", "temperature", "max_new_tokens", "timeout", "retries",
@@ -103,8 +104,10 @@ def show_prompt(args: argparse.Namespace) -> int:
 
         sessions = kept_sessions(load_humans(find_human_file(args.data_dir)), 1)
         if sessions:
-            print(f"\n# the prompt of {sessions[0].instance_id} (before any cut)")
-            print(build_prompt(render_turns(conversation_turns(sessions[0].conversation))))
+            print(for_terminal(f"\n# the prompt of {sessions[0].instance_id} (before any cut)",
+                               keep_lines=True))
+            print(for_terminal(build_prompt(render_turns(conversation_turns(
+                sessions[0].conversation))), keep_lines=True))
     return 0
 
 

@@ -90,7 +90,18 @@ def _delimited_words(expansion: tuple[str | None, ...]) -> list[str]:
 
 class Anchors(dict):  # type: ignore[type-arg]
     """``{anchor word: [word sets]}``: each word set is all the words of some expansions,
-    filed under the set's longest word (mostly the rarest)."""
+    filed under the set's longest word (mostly the rarest).
+
+    ``certain``: the words that are by themselves a whole expansion (a way of matching made
+    of word characters only, such as ``please`` in ``\\b(please|thank you)\\b``). A text
+    that holds one of them as a whole word matches the pattern: at the word's start the
+    outer ``\\b`` holds (a non-word character or the start before a word character), the
+    expansion matches the word, and the outer ``\\b`` holds after it (the word is a
+    maximal run of word characters). ``search`` tries every way at every position, so it
+    finds a match.
+    """
+
+    certain: frozenset[str] = frozenset()
 
 
 def anchor_words(pattern: re.Pattern[str]) -> Anchors | None:
@@ -112,7 +123,12 @@ def anchor_words(pattern: re.Pattern[str]) -> Anchors | None:
     except (_NotUnderstood, re.error):
         return None
     out = Anchors()
+    certain = set()
     for expansion in expansions:
+        if _GAP not in expansion:
+            literal = "".join(expansion)  # type: ignore[arg-type]
+            if _WORD.fullmatch(literal):
+                certain.add(literal)
         words = frozenset(_delimited_words(expansion))
         if not words:
             return None
@@ -122,6 +138,7 @@ def anchor_words(pattern: re.Pattern[str]) -> Anchors | None:
     for key in out:  # a word set that holds another one adds nothing
         sets = out[key]
         out[key] = [w for w in sets if not any(o < w for o in sets)]
+    out.certain = frozenset(certain)
     return out
 
 
@@ -200,6 +217,63 @@ class AnchorIndex:
                                               for bit, needed in pairs))
             for key, (bits, pairs) in self._table.items()}
         self._bkeys = frozenset(self._btable)
+        # For ``verdicts``: each word's word sets grouped by pattern, and the bits of the
+        # patterns the word alone makes certain (``Anchors.certain``; such a word is a word
+        # set by itself, so it is a key of the table).
+        certain: dict[str, int] = {}
+        for name, a in anchors.items():
+            for word in (a.certain if a is not None else ()):
+                certain[word] = certain.get(word, 0) | self.bits[name]
+        self._vtable = {key: self._verdict_entry(sure, pairs, certain.get(key, 0))
+                        for key, (sure, pairs) in self._table.items()}
+        self._bvtable = {key.encode("utf-8"): self._verdict_entry(
+            sure, [(bit, frozenset(w.encode("utf-8") for w in needed)) for bit, needed in pairs],
+            certain.get(key, 0)) for key, (sure, pairs) in self._table.items()}
+
+    @staticmethod
+    def _verdict_entry(sure: int, pairs: Any, certain: int) -> tuple[int, Any, int]:
+        # the pairs of patterns the word alone leaves possible, those it makes sure left out
+        return sure, tuple((bit, needed) for bit, needed in pairs if not sure & bit), certain
+
+    def verdicts(self, words: Set[str]) -> tuple[int, int]:
+        """``(set_bits(words), certain)``: ``certain`` has the bit of each pattern that one
+        of the words matches for sure (``Anchors.certain``), a part of the first bits.
+
+        >>> a = anchor_words(re.compile(r"\\b(thanks|thank you)\\b"))
+        >>> idx = AnchorIndex({"A": a})
+        >>> idx.verdicts({"thank", "you"}), idx.verdicts({"thanks"}), idx.verdicts({"you"})
+        ((1, 0), (1, 1), (0, 0))
+        """
+        bits = self.always
+        certain = 0
+        table = self._vtable
+        for word in self._keys.intersection(words):
+            sure, pairs, cert = table[word]
+            bits |= sure
+            certain |= cert
+            for bit, needed in pairs:
+                if not bits & bit and needed <= words:
+                    bits |= bit
+        return bits, certain
+
+    def bytes_verdicts(self, words: Set[bytes]) -> tuple[int, int]:
+        """``verdicts`` of the words of an ASCII text given as bytes (UTF-8 of the words).
+
+        >>> a = anchor_words(re.compile(r"\\b(thanks|thank you)\\b"))
+        >>> AnchorIndex({"A": a}).bytes_verdicts({b"thanks", b"a"})
+        (1, 1)
+        """
+        bits = self.always
+        certain = 0
+        table = self._bvtable
+        for word in self._bkeys.intersection(words):
+            sure, pairs, cert = table[word]
+            bits |= sure
+            certain |= cert
+            for bit, needed in pairs:
+                if not bits & bit and needed <= words:
+                    bits |= bit
+        return bits, certain
 
     def entry(self, word: str) -> tuple[int, tuple[tuple[int, frozenset[str]], ...]]:
         """``(bits, pairs)`` of one word: ``(0, ())`` for a word no anchor holds."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -150,7 +151,10 @@ _B_CLARIFY, _CLARIFY = _INDEX.bits["CLARIFY"], _P["CLARIFY"].search
 _B_INFOQ, _INFOQ = _INDEX.bits["INFOQ"], _P["INFOQ"].search
 _WORD_RUN = re.compile(r"\w+").findall  # the runs of word characters (anchors.word_runs)
 _id_count = fastmatch.id_count_scan
+_has_pushback = fastmatch.has_pushback
 _ascii_id_count = fastmatch.ascii_id_count
+_ID_BY_RUNS = fastmatch.id_count_by_runs("")  # the ID fast path is in use
+_RUN_IDS = fastmatch.RunIdCounts()  # the ID count of each run met (a pure function of it)
 # Non-ASCII characters that are not word characters (punctuation, dashes, quotes,
 # currency signs): a text with no other non-ASCII character has the runs of word characters
 # and the ID count of its ASCII form with '?' (also a non-word character) for each of them.
@@ -183,24 +187,42 @@ def _max_trigram_count(words: list[str]) -> int:
     return max(Counter(trigrams).values())
 
 
-# What one user turn contributes, in this order (``_compute_turn``).
-_TURN_FIELDS = ("n_words", "words", "max_trigram", "polite", "dash", "ack", "id_confuse",
-                "ids", "uncertain", "certain", "pushback", "clarify", "infoq", "emotion",
-                "accuse", "pivot")
+# What one user turn contributes (``_compute_turn``): its word count, the largest count of one
+# word trigram in it, its ID count, and its yes/no answers (``_FLAGS``) packed into one int,
+# each in its own 32-bit lane. The sum of the turns' ints holds every count at once: a lane
+# cannot overflow into the next below 2**32 turns (``_session_vector`` checks it).
+_TURN_FIELDS = ("n_words", "max_trigram", "ids", "flags")
+_FLAGS = ("short", "polite", "dash", "ack", "id_confuse", "uncertain", "certain", "pushback",
+          "clarify", "infoq", "emotion", "accuse", "pivot")
+_LANE = 32
+_LANE_MASK = (1 << _LANE) - 1
+(_F_SHORT, _F_POLITE, _F_DASH, _F_ACK, _F_ID_CONFUSE, _F_UNCERTAIN, _F_CERTAIN, _F_PUSHBACK,
+ _F_CLARIFY, _F_INFOQ, _F_EMOTION, _F_ACCUSE, _F_PIVOT) = (
+    1 << (_LANE * i) for i in range(len(_FLAGS)))
 
 
-def _compute_turn(text: str) -> tuple[Any, ...]:
+def _compute_turn(text: str) -> tuple[int, int, int, int]:
     """One user turn's contribution, ``_TURN_FIELDS`` in order (lexicons and trigram words on
     the lowered text, the dash on the text itself; lowering never changes the word count).
+    ``turn_fields`` spells it out.
 
     The set of the turn's runs of word characters says, by one intersection with the anchor
-    table (``AnchorIndex.bytes_bits`` / ``set_bits``), which anchored lexicons may match: a
-    lexicon no run makes possible is not searched (most turns match few lexicons). When
+    table (``AnchorIndex.bytes_verdicts`` / ``verdicts``), which anchored lexicons may match
+    and which match for sure (a run that is a whole way of matching, ``Anchors.certain``): a
+    lexicon no run makes possible is not searched (most turns match few lexicons), nor one
+    a run matches for sure. When
     every word character of the turn is ASCII (``_UNLISTED``), the runs come from one byte
     translation and the ID count from their lengths (``fastmatch.ascii_id_count``); else
-    from regex scans (``fastmatch.id_count_scan``)."""
+    from regex scans (``fastmatch.id_count_scan``). A text without the two dashes or
+    without the words of a lexicon is settled by ``str`` and ``set`` operations alone.
+
+    >>> _compute_turn("Thanks! Move my trip ABC123 please.") == (
+    ...     6, 1, 3, _F_POLITE)
+    True
+    """
     low = text.lower()
     words = low.split()
+    n = len(words)
     if low.isascii():
         raw = low.encode("ascii")
     elif _UNLISTED(low) is None:  # every non-ASCII character is a listed non-word one
@@ -209,25 +231,65 @@ def _compute_turn(text: str) -> tuple[Any, ...]:
         raw = None
     if raw is not None:  # the runs of word characters by one byte translation (no regex)
         runs = raw.translate(_NON_WORD_TO_SPACE).split()
-        bits = _INDEX.bytes_bits(set(runs))
-        ids = _ascii_id_count(low, raw, runs)
+        bits, sure = _INDEX.bytes_verdicts(set(runs))
+        if _ID_BY_RUNS and b"@" not in raw:  # the sum over runs (fastmatch.id_count)
+            ids = sum(map(_RUN_IDS.__getitem__, runs))
+        else:
+            ids = _ascii_id_count(low, raw, runs)
     else:
-        bits = _INDEX.set_bits(set(_WORD_RUN(low)))
+        bits, sure = _INDEX.verdicts(set(_WORD_RUN(low)))
         ids = _id_count(low)
-    polite = bits & _B_POLITE != 0 and _POLITE(low) is not None
-    id_confuse = bits & _B_ID_CONFUSE != 0 and _ID_CONFUSE(low) is not None
-    uncertain = bits & _B_UNCERTAIN != 0 and _UNCERTAIN(low) is not None
-    certain = bits & _B_CERTAIN != 0 and _CERTAIN(low) is not None
-    emotion = bits & _B_EMOTION != 0 and _EMOTION(low) is not None
-    accuse = bits & _B_ACCUSE != 0 and _ACCUSE(low) is not None
-    pivot = bits & _B_PIVOT != 0 and _PIVOT(low) is not None
-    pushback = fastmatch.has_pushback(low, rest_may_match=bits & _B_PUSHBACK_REST != 0)
-    clarify = not pushback and bits & _B_CLARIFY != 0 and _CLARIFY(low) is not None
-    infoq = (not pushback and not clarify and bits & _B_INFOQ != 0
-             and _INFOQ(low) is not None)
-    return (len(words), words, _max_trigram_count(words), polite, _has_dash(text),
-            _ACK(low.strip()) is not None, id_confuse, ids,
-            uncertain, certain, pushback, clarify, infoq, emotion, accuse, pivot)
+    # a lexicon is searched when a run makes it possible, unless a run alone matches it
+    flags = _F_SHORT if n <= _SHORT_WORDS else 0
+    if bits & _B_POLITE and (sure & _B_POLITE or _POLITE(low) is not None):
+        flags |= _F_POLITE
+    if bits & _B_ID_CONFUSE and (sure & _B_ID_CONFUSE or _ID_CONFUSE(low) is not None):
+        flags |= _F_ID_CONFUSE
+    if bits & _B_UNCERTAIN and (sure & _B_UNCERTAIN or _UNCERTAIN(low) is not None):
+        flags |= _F_UNCERTAIN
+    if bits & _B_CERTAIN and (sure & _B_CERTAIN or _CERTAIN(low) is not None):
+        flags |= _F_CERTAIN
+    if bits & _B_EMOTION and (sure & _B_EMOTION or _EMOTION(low) is not None):
+        flags |= _F_EMOTION
+    if bits & _B_ACCUSE and (sure & _B_ACCUSE or _ACCUSE(low) is not None):
+        flags |= _F_ACCUSE
+    if bits & _B_PIVOT and (sure & _B_PIVOT or _PIVOT(low) is not None):
+        flags |= _F_PIVOT
+    if _has_pushback(low, rest_may_match=bits & _B_PUSHBACK_REST != 0):
+        flags |= _F_PUSHBACK  # CLARIFY and INFOQ only count in turns without PUSHBACK
+    elif bits & _B_CLARIFY and (sure & _B_CLARIFY or _CLARIFY(low) is not None):
+        flags |= _F_CLARIFY  # INFOQ only counts in turns without CLARIFY
+    elif bits & _B_INFOQ and (sure & _B_INFOQ or _INFOQ(low) is not None):
+        flags |= _F_INFOQ
+    # a dash is kept by lower(), and is not ASCII: an ASCII lowered text has none
+    if (not _DASH_AS_SUBSTRINGS or not low.isascii()) and _has_dash(text):
+        flags |= _F_DASH
+    if _ACK(low.strip()) is not None:
+        flags |= _F_ACK
+    # the largest trigram count (``_max_trigram_count``, its first two cases inline)
+    if n < 3:
+        trigram = 0
+    elif n - len(set(words)) < 3:
+        trigram = 1
+    else:
+        trigram = _max_trigram_count(words)
+    return (n, trigram, ids, flags)
+
+
+def turn_fields(text: str) -> dict[str, Any]:
+    """``_compute_turn`` of a turn spelled out: its words, word count, largest trigram
+    count, ID count and each yes/no answer (the names of ``_FLAGS``).
+
+    >>> f = turn_fields("Sorry, what do you mean?")
+    >>> f["words"], f["polite"], f["clarify"], f["infoq"], f["short"]
+    (['sorry,', 'what', 'do', 'you', 'mean?'], True, True, False, False)
+    """
+    n, trigram, ids, flags = _compute_turn(text)
+    out: dict[str, Any] = {"n_words": n, "words": text.lower().split(),
+                           "max_trigram": trigram, "ids": ids}
+    for i, name in enumerate(_FLAGS):
+        out[name] = (flags >> (_LANE * i)) & 1 == 1
+    return out
 
 
 def _has_dash(text: str) -> bool:
@@ -242,6 +304,7 @@ def clear_memos() -> None:
     >>> clear_memos()
     """
     _TURNS.clear()
+    _RUN_IDS.clear()
 
 
 def _repeat(word_lists: Iterable[tuple[str, ...]], bound: int) -> float:
@@ -277,7 +340,9 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
 
     Sums of word counts and ID counts are exact integers, so ``total / n`` equals numpy's
     ``mean`` (and every share is the same division as before); the standard deviation is
-    numpy's, step for step (``population_std``).
+    numpy's, step for step (``population_std``). The yes/no counts are the lanes of the
+    sum of the turns' flag ints (``_TURN_FIELDS``); the words of the turns are split again
+    only when the trigram bound leaves the repeat rate open (``_repeat``).
     """
     memo = _TURNS
     turns = []
@@ -291,34 +356,46 @@ def _session_vector(user_texts: list[str], n_turns: int) -> list[float]:
                 memo[t] = turn
         turns.append(turn)
     n = len(turns)
-    (w, words, max_trigram, polite, dash, ack, id_confuse, ids, uncertain, certain, pushback,
-     clarify, infoq, emotion, accuse, pivot) = zip(*turns, strict=True)
+    w, max_trigram, ids, flags = zip(*turns, strict=True)
     total = sum(w)
     mean_w = total / n
+    if n <= _LANE_MASK:  # no lane can overflow: every count from one sum
+        count = _LANES.unpack(sum(flags).to_bytes(_LANES.size, "little"))
+    else:  # pragma: no cover - 2**32 turns in one conversation
+        count = [sum((f >> shift) & 1 for f in flags) for shift in _SHIFTS]
+    (short, polite, dash, ack, id_confuse, uncertain, certain, pushback, clarify, infoq,
+     emotion, accuse, pivot) = count
+    repeat = 0.0
+    bound = sum(max_trigram)
+    if bound > _REPEAT_LIMIT:
+        repeat = _repeat((t.lower().split() for t in user_texts), bound)
     return [  # the order of COLUMNS (checked below the function)
-        sum(polite) / n,
-        sum(1 for x in w if x <= _SHORT_WORDS) / n,
-        sum(dash) / n,
-        sum(ack) / n,
+        polite / n,
+        short / n,
+        dash / n,
+        ack / n,
         0.0 if mean_w == 0 else population_std(w, mean_w) / mean_w,
-        _repeat(words, sum(max_trigram)),
-        1.0 if any(id_confuse) else 0.0,
+        repeat,
+        1.0 if id_confuse else 0.0,
         (w[0] + (w[1] if n > 1 else 0)) / total if total != 0 else 0.0,
         sum(ids) / n,
         mean_w,
         float(w[0]),
-        sum(uncertain) / n,
-        sum(certain) / n,
-        sum(pushback) / n,
-        sum(clarify) / n,
-        sum(infoq) / n,
-        sum(emotion) / n,
-        sum(accuse) / n,
-        sum(pivot) / n,
+        uncertain / n,
+        certain / n,
+        pushback / n,
+        clarify / n,
+        infoq / n,
+        emotion / n,
+        accuse / n,
+        pivot / n,
         float(n_turns),
     ]
 
 
+_SHIFTS = tuple(_LANE * i for i in range(len(_FLAGS)))
+_LANES = struct.Struct(f"<{len(_FLAGS)}I")  # the 32-bit lanes of a sum of flag ints
+assert _LANE == 32
 _VECTOR_ORDER = (
     "politeness_rate", "short_msg_rate", "formality_rate", "ack_only_rate", "verbosity_cv",
     "repeat_rate", "id_confuse_rate", "info_frontload", "id_density", "user_words_per_turn",
@@ -326,9 +403,9 @@ _VECTOR_ORDER = (
     "clarify_q_rate", "info_q_rate", "emotion_rate", "accusation_rate", "pivot_rate",
     "n_turns")
 assert _VECTOR_ORDER == COLUMNS, "_session_vector lists the values in the order of COLUMNS"
-assert _TURN_FIELDS == ("n_words", "words", "max_trigram", "polite", "dash", "ack",
-                        "id_confuse", "ids", "uncertain", "certain", "pushback", "clarify",
-                        "infoq", "emotion", "accuse", "pivot")
+assert _TURN_FIELDS == ("n_words", "max_trigram", "ids", "flags")
+assert _FLAGS == ("short", "polite", "dash", "ack", "id_confuse", "uncertain", "certain",
+                  "pushback", "clarify", "infoq", "emotion", "accuse", "pivot")
 
 
 def vector_or_none(conversation: Iterable[Mapping[str, Any]], source: str) -> list[float] | None:

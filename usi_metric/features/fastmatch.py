@@ -232,6 +232,30 @@ def run_id_count(run: str) -> int:
     return _fast_count(run)
 
 
+class RunIdCounts(dict):  # type: ignore[type-arg]
+    """``{run: run_id_count(run)}`` for runs of ASCII word characters given as bytes,
+    filled as runs are met: the words of a language repeat, so the ID count of a text
+    without '@' (the sum over its runs, see ``id_count``) is mostly dictionary look-ups,
+    ``sum(map(counts.__getitem__, runs))``. Runs longer than ``KEEP`` are counted, not
+    kept, and the table is emptied when it holds ``SIZE`` runs (the memory stays small).
+
+    >>> counts = RunIdCounts()
+    >>> sum(map(counts.__getitem__, [b"order", b"w123456", b"gift_card_7", b"order"]))
+    2
+    """
+
+    KEEP = 64
+    SIZE = 1 << 16
+
+    def __missing__(self, run: bytes) -> int:
+        n = run_id_count(run.decode("ascii"))
+        if len(run) <= self.KEEP:
+            if len(self) >= self.SIZE:
+                self.clear()
+            self[run] = n
+        return n
+
+
 # ----------------------------------------------------------------------------- PUSHBACK
 #
 # ``search`` of ``\b(A|B|...)\b`` matches iff one alternative does, so the slow alternative

@@ -32,10 +32,9 @@ from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.errors import UsiError, UsiWarning
-from usi_metric.features import featurize_many
 from usi_metric.features.names import DIMENSION_KEYS
 from usi_metric.io import Session, SessionSet, SurveySet, ids, load_survey
-from usi_metric.io.sessions import human_session, simulator_session
+from usi_metric.io.sessions import build_set, human_session, simulator_session
 from usi_metric.io.validate import (
     check_answer,
     check_session,
@@ -243,9 +242,7 @@ def _session_set(name: str, source: str, sessions: list[Session]) -> SessionSet:
         from usi_metric.io.run_ids import warn_run_ids
 
         warn_run_ids(sessions, f"<{name}>")
-    matrix, mask = featurize_many((s.conversation for s in sessions), source)
-    return SessionSet(name=name, source=source, path=f"<{name}>", sessions=sessions,
-                      features=matrix, has_features=mask)
+    return build_set(name, source, f"<{name}>", sessions)  # counts sessions without features
 
 
 def _simulator(rec: Mapping[str, Any]) -> Session:
@@ -373,14 +370,16 @@ def compute_usi(
     n_resamples: Any = None,
     seed: Any = None,
     ci_method: Any = None,
-) -> dict[str, float | int | None]:
+) -> dict[str, Any]:
     """The metric's ``compute()``: a flat dict, no NaN (a cell with no value is None).
 
     Keys: ``usi``, ``D1_conv``, ``D2_info``, ``D3_clarif``, ``D4_react``, ``ece``,
     ``eval_agree`` (None without ``survey_judgments``), each with a ``_std`` twin (population
     std over the human batches), ``human_usi`` / ``human_usi_std`` (the inter-annotator
-    ceiling on the same tasks; None when it cannot be computed) and ``n_tasks`` (task
-    groups).
+    ceiling on the same tasks; None when it cannot be computed), ``n_tasks`` (task
+    groups) and ``coverage`` (``tasks_met`` of ``tasks_total``, the people's tasks the runs
+    meet; ``sessions_met`` of ``sessions_total``, the runs' kept sessions that meet a kept
+    human session).
     With ``confidence_level`` (e.g. 0.95) also ``usi_ci_low`` / ``usi_ci_high``: a bootstrap
     interval of the USI over tasks (``usi_metric.scoring.intervals``; ``n_resamples``
     (default 2000), ``seed`` (default 0), ``ci_method`` "centred" (default), "percentile" or "bca").
@@ -396,6 +395,8 @@ def compute_usi(
     >>> out = compute_usi(preds, refs, difficulty={"airline_0": 0.1, "airline_1": 0.9})
     >>> out["usi"], out["ece"], out["human_usi"], out["eval_agree"], out["n_tasks"]
     (90.0, 0.5, 100.0, None, 2)
+    >>> out["coverage"]
+    {'sessions_met': 2, 'sessions_total': 2, 'tasks_met': 2, 'tasks_total': 2}
     """
     options = _ci_options(confidence_level, n_resamples, seed, ci_method)
     preds, refs = prepare_task_groups(predictions, references)
@@ -415,13 +416,14 @@ def compute_usi(
     ref = from_set(humans, ceiling_eval, source="references")
     with warnings.catch_warnings():  # no USI is an error here, said in compute()'s words
         warnings.filterwarnings("ignore", message=".*so there is no", category=UsiWarning)
-        row = score(sim, ref, survey=survey, difficulty=diff).row
+        result = score(sim, ref, survey=survey, difficulty=diff)
+    row = result.row
     reason = no_usi_reason(row, diff, sim, "pass difficulty='published' (the default), "
                            "difficulty='self', a {task: d} map or the path of one")
     if reason is not None:
         raise UsiError(reason)
     ceiling = human_ceiling(ref.humans(), diff, ref.human_eval()).cells["usi"]
-    out: dict[str, float | int | None] = {}
+    out: dict[str, Any] = {}
     for key in OUTPUT_CELLS:
         cell = row.cells[key]
         out[key] = None if cell is None else cell.mean
@@ -429,6 +431,7 @@ def compute_usi(
     out["human_usi"] = None if ceiling is None else ceiling.mean
     out["human_usi_std"] = None if ceiling is None else ceiling.std
     out["n_tasks"] = len(preds)
+    out["coverage"] = dict(sorted(result.coverage.items()))  # what the score rests on
     y = yardstick(diff, sim_tasks(sim))
     out["difficulty_source"] = y["source"]
     out["n_tasks_outside_difficulty"] = y["n_tasks_outside"]

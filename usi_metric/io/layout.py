@@ -6,21 +6,29 @@
 
 from __future__ import annotations
 
+import filecmp
 import os
+import unicodedata
+import warnings
 from pathlib import Path
 
-from usi_metric.errors import UsiError
+from usi_metric.errors import UsiError, UsiWarning
 
 HUMAN_FILE = "tau_bench_tasks_unified.json"
 SIM_PREFIX = "eval_results_"
 SURVEY_PREFIX = "survey_comparable_"
 HUMAN_EVAL_NAME = "human-eval-100"
+# The label of the human row (the inter-annotator ceiling) in every table; no simulator
+# may be shown under it (``check_simulator_name``).
+HUMAN_ROW_NAME = "Human (inter-ann.)"
 # A simulator file with more entries than this holds several runs (ids suffixed _1/_2/_3).
 MULTI_RUN_THRESHOLD = 170
 # Sidecar files beside a data file (``usi survey`` metadata), never read as data.
 META_SUFFIX = ".meta.json"
 # The Hub dataset of the paper's release.
 REPO_ID = "cmu-lti/tau-usi"
+# The file of its ``reference`` config (``usi dataset build`` writes it): a human reference.
+REFERENCE_CONFIG_FILE = "reference/test-00000-of-00001.parquet"
 
 
 def simulator_name(path: str | Path) -> str:
@@ -36,6 +44,34 @@ def simulator_name(path: str | Path) -> str:
     return stem[len(SIM_PREFIX):] if stem.startswith(SIM_PREFIX) else stem
 
 
+def _row_key(name: str) -> str:
+    """A name as a reader tells it apart: compatibility forms folded (NFKC), case folded,
+    invisible characters (format and control characters) dropped, white space runs one."""
+    visible = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cf", "Cc", "Cs"))
+    return " ".join(unicodedata.normalize("NFKC", visible).split()).casefold()
+
+
+def check_simulator_name(name: str, file: str | None = None) -> str:
+    r"""``name`` when a reader can tell its row from the human row; else a one-line
+    :class:`UsiError` (the two rows of a table, a report or the Space would read the same,
+    and a simulator could pass for the inter-annotator ceiling).
+
+    >>> check_simulator_name("gpt-4o")
+    'gpt-4o'
+    >>> check_simulator_name("human  (Inter-Ann.)\u200b", "eval_results/x.json")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: eval_results/x.json: the simulator's name ... reads as the
+    human row's ('Human (inter-ann.)'), so the two rows could not be told apart: ...
+    """
+    if _row_key(name) == _row_key(HUMAN_ROW_NAME):
+        how = "is" if name == HUMAN_ROW_NAME else f"{name!r} reads as"
+        raise UsiError(f"the simulator's name {how} the human row's ({HUMAN_ROW_NAME!r}), "
+                       "so the two rows could not be told apart: rename the file or give the "
+                       "simulator another name", file=file)
+    return name
+
+
 def survey_name(path: str | Path) -> str:
     """Simulator name of a survey file: ``survey_comparable_gpt-5.json`` -> ``gpt-5``.
 
@@ -46,11 +82,12 @@ def survey_name(path: str | Path) -> str:
 
 
 def find_human_file(data_dir: str | Path) -> Path:
-    """``<dir>/tau_bench_tasks_unified.json`` or ``<dir>/data/tau_bench_tasks_unified.json``."""
+    """``<dir>/data/tau_bench_tasks_unified.json`` (the release's place, the one the paper's
+    scorer reads) or else ``<dir>/tau_bench_tasks_unified.json``."""
     root = Path(data_dir)
     if not readable_folder(root):
         raise UsiError("not a folder", file=str(root))
-    for folder in (root, root / "data"):
+    for folder in (root / "data", root):
         if readable_folder(folder) and (folder / HUMAN_FILE).is_file():
             return folder / HUMAN_FILE
     raise UsiError(f"no {HUMAN_FILE} here or in data/: not a tau-usi release folder",
@@ -123,10 +160,50 @@ def release_root(data_dir: str | Path) -> Path:
 
 
 def release_files(data_dir: str | Path) -> tuple[Path, list[Path], list[Path]]:
-    """``(human file, simulator files, survey files)`` of a release folder, sorted."""
+    """``(human file, simulator files, survey files)`` of a release folder, sorted. What the
+    layout leaves out or chooses (:func:`layout_notes`) is said, one ``UsiWarning`` each."""
     root = release_root(data_dir)
-    return (find_human_file(root), _find(root, "eval_results", SIM_PREFIX),
-            _find(root, "survey_data", SURVEY_PREFIX))
+    found = (find_human_file(root), _find(root, "eval_results", SIM_PREFIX),
+             _find(root, "survey_data", SURVEY_PREFIX))
+    for note in layout_notes(root):
+        warnings.warn(note, UsiWarning, stacklevel=2)
+    return found
+
+
+# What a release's files are left without when a folder of the layout cannot be read.
+FOLDER_COST = {"eval_results": "no simulator file is read from it",
+               "survey_data": "no survey file is read from it, so no row has an Eval "
+                              "unless its survey file lies in the release folder itself"}
+
+
+def layout_notes(data_dir: str | Path) -> list[str]:
+    """What reading the release folder leaves out or chooses without a word otherwise: an
+    ``eval_results``/``survey_data`` that is a plain file or a dangling link, and a human
+    file both in the folder and in its ``data/`` with different content (``data/``'s is
+    used, as the paper's scorer does).
+
+    >>> layout_notes("/nonexistent")
+    []
+    """
+    root = Path(data_dir)
+    notes = []
+    for sub, cost in FOLDER_COST.items():
+        p = root / sub
+        if p.is_symlink() and not p.exists():
+            notes.append(f"{p} is a dangling link (to {os.readlink(p)}): {cost}")
+        elif p.exists() and not p.is_dir():
+            notes.append(f"{p} is not a folder: {cost}")
+    top, inner = root / HUMAN_FILE, root / "data" / HUMAN_FILE
+    try:
+        differ = top.is_file() and inner.is_file() and not filecmp.cmp(top, inner,
+                                                                       shallow=False)
+    except OSError:  # unreadable: its reader says so
+        differ = False
+    if differ:
+        notes.append(f"{root}: both {inner} and {top} are here and their contents differ: "
+                     f"{inner} is used, as the paper's scorer does (remove or rename the "
+                     "other)")
+    return notes
 
 
 def release_inputs(data_dir: str | Path) -> list[Path]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.features import batch as _batch  # noqa: F401 - loaded before the timed read
+from usi_metric.io.featureless import featureless_line
 from usi_metric.io.formats import default_name, read_runs_files, record_id
 from usi_metric.io.ids import RELEASE_BATCHES
 from usi_metric.io.jsonfile import read_json
@@ -27,7 +28,10 @@ from usi_metric.io.layout import (
     HUMAN_EVAL_NAME,
     SIM_PREFIX,
     SURVEY_PREFIX,
+    check_simulator_name,
+    layout_notes,
     release_files,
+    release_root,
     simulator_name,
     survey_name,
 )
@@ -92,11 +96,11 @@ def load_simulator_files(paths: Sequence[str | Path], name: str | None = None,
     'synth-terse'
     """
     paths = [str(p) for p in paths]
+    name = check_simulator_name(name or default_name(paths), ", ".join(paths))
     runs = read_runs_files(paths, domain)
     for note in runs.warnings:
         warnings.warn(note, UsiWarning, stacklevel=2)
-    return build_set(name or default_name(paths), "llm", ", ".join(paths), runs.sessions,
-                     workers, conversations)
+    return build_set(name, "llm", ", ".join(paths), runs.sessions, workers, conversations)
 
 
 # ----------------------------------------------------------------------------- surveys
@@ -114,7 +118,8 @@ def load_survey(path: str | Path, name: str | None = None) -> SurveySet:
     data = top_object(path, data, "a survey file")
     surveys = {iid: check_entry(path, iid, e, need_conversation=False)["survey"]
                for iid, e in data.items()}
-    return SurveySet(name=name, path=path, surveys=surveys)
+    n_conv = sum(isinstance(e, Mapping) and "conversation" in e for e in data.values())
+    return SurveySet(name=name, path=path, surveys=surveys, n_conversations=n_conv)
 
 
 # ----------------------------------------------------------------------------- release
@@ -158,8 +163,14 @@ def _load_release(data_dir: str | Path, strict: bool, only: Sequence[str] | None
             human_eval = loaded
         else:
             surveys[loaded.name] = loaded
+    notes = layout_notes(release_root(data_dir))
+    line = featureless_line(humans.path, humans.featureless,
+                            sum(s.kept for s in humans.sessions))
+    if line is not None:
+        warnings.warn(line, UsiWarning, stacklevel=3)
+        notes.append(line)
     return Release(root=str(data_dir), humans=humans, simulators=dict(sorted(sims.items())),
-                   surveys=surveys, human_eval=human_eval, problems=problems)
+                   surveys=surveys, human_eval=human_eval, problems=problems, notes=notes)
 
 
 def _file_or_error(kind: str, path: str, name: str, workers: int | None,

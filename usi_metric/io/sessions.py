@@ -68,6 +68,8 @@ class SessionSet:
     # human sets: the batch labels in scoring order (None: the labels of the sessions'
     # groups, ``ids.batch_order``); a release's human file always has batches 1, 2, 3
     batches: tuple[str, ...] | None = None
+    # the sessions without features, counted by reason (``io.featureless.reasons``)
+    featureless: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -80,6 +82,8 @@ class SurveySet:
     name: str
     path: str
     surveys: dict[str, Mapping[str, Any]]
+    # entries that hold a conversation: a runs file given as a survey file
+    n_conversations: int = 0
 
 
 @dataclass
@@ -92,6 +96,9 @@ class Release:
     surveys: dict[str, SurveySet]
     human_eval: SurveySet | None
     problems: list[UsiError] = field(default_factory=list)
+    # what reading it left out or chose, one line each (``io.layout.layout_notes``, the
+    # human sessions without features): said as ``UsiWarning`` when read, and kept here
+    notes: list[str] = field(default_factory=list)
 
 
 def human_session(instance_id: str, fields: Mapping[str, Any], *, batch: int | None = None,
@@ -148,6 +155,7 @@ def build_set(name: str, source: str, path: str, sessions: list[Session],
     ``conversations=False`` drops the texts once featurized. A simulator's run ids are
     checked first (``io.run_ids``: colliding ids never make a number order-dependent)."""
     from usi_metric.features.batch import featurize_many
+    from usi_metric.io.featureless import reasons
 
     if source == "llm":
         from usi_metric.io.run_ids import warn_run_ids
@@ -155,11 +163,14 @@ def build_set(name: str, source: str, path: str, sessions: list[Session],
         warn_run_ids(sessions, path)
 
     matrix, mask = featurize_many((s.conversation for s in sessions), source, workers)
+    lost = [s.conversation for s, ok in zip(sessions, mask.tolist(), strict=True)
+            if s.kept and not ok]  # kept sessions only: the others are in no term anyway
+    why = reasons(lost, [False] * len(lost))
     if not conversations:  # featurized: the texts are no longer needed
         sessions = [s.without_conversation() for s in sessions]
     assert matrix.shape[1] == len(COLUMNS)
     return SessionSet(name=name, source=source, path=path, sessions=sessions,
-                      features=matrix, has_features=mask)
+                      features=matrix, has_features=mask, featureless=why)
 
 
 def select_simulators(release: Release, simulators: Sequence[str] | None) -> list[str]:

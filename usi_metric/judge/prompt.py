@@ -37,7 +37,6 @@ followed by ``[...]``. Every cut is counted (turns omitted, texts shortened) and
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -211,11 +210,35 @@ def fit_prompt(turns: Sequence[Turn], measure: Callable[[str], int],
     return FittedPrompt(shortened(lo), turns_omitted=omitted, texts_shortened=n_short)
 
 
-_FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
+FENCE = "```"
+
+
+def fenced_blocks(reply: str) -> list[str]:
+    r"""The text of each fenced block of ``reply`` (after an optional ``json`` tag), left to
+    right: what ``re.findall(r"```(?:json)?\s*(.*?)```", reply, re.S | re.I)`` finds, up to
+    white space at the ends, in linear time (``str.find`` from where the last block closed;
+    the regex backtracks quadratically on a fence followed by much white space).
+
+    >>> fenced_blocks('a ```JSON\n{"x": 1}``` b ```y``` ```open')
+    ['\n{"x": 1}', 'y']
+    >>> fenced_blocks("``` " * 3 + " " * 10)
+    [' ']
+    """
+    blocks, pos = [], 0
+    while (start := reply.find(FENCE, pos)) >= 0:
+        start += len(FENCE)
+        if reply[start:start + 4].casefold() == "json":
+            start += 4
+        end = reply.find(FENCE, start)
+        if end < 0:  # an open fence: no later one closes anything
+            break
+        blocks.append(reply[start:end])
+        pos = end + len(FENCE)
+    return blocks
 
 
 def _json_object(reply: str) -> dict[str, Any] | None:
-    candidates = [reply.strip(), *(m.strip() for m in _FENCED.findall(reply))]
+    candidates = [reply.strip(), *(m.strip() for m in fenced_blocks(reply))]
     first, last = reply.find("{"), reply.rfind("}")
     if 0 <= first < last:
         candidates.append(reply[first:last + 1])

@@ -44,6 +44,7 @@ from usi_metric.judge.prompt import (
     fit_prompt,
 )
 from usi_metric.judge.questions import SURVEY_QUESTIONS
+from usi_metric.report.escape import for_terminal
 from usi_metric.report.gap import FieldGap, survey_gap
 from usi_metric.runtime.output import refuse_own_input
 from usi_metric.scoring.evaluation import covered_sessions, simulator_eval
@@ -277,8 +278,8 @@ def run_survey(data_dir: str | Path, out: str | Path, make_judge: Callable[[], J
     write_atomic(meta_path(out), dumps(meta))
     print(f"usi survey: {len(records)} sessions ({len(pending)} answered now in "
           f"{time.monotonic() - t0:.1f} s, {resumed} from the journal), "
-          f"{meta['truncation']['sessions_cut']} cut to fit the context; wrote {out} and "
-          f"{meta_path(out).name}", file=sys.stderr)
+          f"{meta['truncation']['sessions_cut']} cut to fit the context; wrote "
+          f"{for_terminal(out)} and {for_terminal(meta_path(out).name)}", file=sys.stderr)
     survey = load_survey(out)
     eval_agree, batch_scores = simulator_eval(survey, humans)
     return SurveyResult(out=out, meta=meta, n_new=len(pending), n_resumed=resumed,
@@ -297,12 +298,12 @@ def print_result(result: SurveyResult) -> None:
     console = Console(width=max(100, Console().width))
     e = result.eval_agree
     if e is None:
-        print(f"Eval of {result.out.name}: none (no kept human session it covers has a valid "
-              "survey answer)")
+        print(f"Eval of {for_terminal(result.out.name)}: none (no kept human session it "
+              "covers has a valid survey answer)")
     else:
         batches = ", ".join(f"{b:.1f}" for b in result.batch_scores)
-        print(f"Eval of {result.out.name} against the humans: {e.mean:.1f} ± {e.std:.1f} "
-              f"(over {len(result.batch_scores)} batches: {batches})", flush=True)
+        print(f"Eval of {for_terminal(result.out.name)} against the humans: {e.mean:.1f} "
+              f"± {e.std:.1f} (over {len(result.batch_scores)} batches: {batches})", flush=True)
     t = Table(title=f"Over-estimation per field: judge vs humans on the same "
                     f"{result.n_covered} sessions (% of the scale)", title_justify="left")
     for c in ("field", "judge mean", "human mean", "over-est. % of scale", "n judge / human"):

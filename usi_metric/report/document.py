@@ -2,7 +2,7 @@
 
 >>> d = Doc(); d.h(1, "Title <b>"); d.p("a `code` span")
 >>> d.markdown().splitlines()
-['# Title <b>', '', 'a `code` span']
+['# Title &lt;b&gt;', '', 'a `code` span']
 >>> "<h1>Title &lt;b&gt;</h1>" in d.html("t")
 True
 """
@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from usi_metric.report.escape import for_markdown
 
 
 @dataclass
@@ -41,24 +43,27 @@ class Doc:
         self.blocks.append(("img", (src, alt)))
 
     def markdown(self) -> str:
+        """Markdown whose every text is inert (``escape.for_markdown``): a name's raw HTML,
+        its links, pipes and line breaks are text, never markup or a broken table."""
+        md = for_markdown
         out: list[str] = []
         for kind, val in self.blocks:
             if kind == "h":
-                out.append("#" * val[0] + " " + val[1])
+                out.append("#" * val[0] + " " + md(val[1]))
             elif kind == "p":
-                out.append(val)
+                out.append(md(val, block_start=True))
             elif kind == "note":
-                out.append(f"> **{val}**")
+                out.append(f"> **{md(val)}**")
             elif kind == "ul":
-                out.append("\n".join(f"- {item}" for item in val))
+                out.append("\n".join(f"- {md(item, block_start=True)}" for item in val))
             elif kind == "table":
                 head, rows = val
-                lines = ["| " + " | ".join(head) + " |",
+                lines = ["| " + " | ".join(md(c) for c in head) + " |",
                          "|" + "|".join("---" for _ in head) + "|"]
-                lines += ["| " + " | ".join(r) + " |" for r in rows]
+                lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
                 out.append("\n".join(lines))
             elif kind == "img":
-                out.append(f"![{val[1]}]({val[0]})")
+                out.append(f"![{md(val[1])}]({val[0]})")
         return "\n\n".join(out) + "\n"
 
     def html(self, title: str) -> str:

@@ -246,9 +246,35 @@ def reward_vs_judgement(sessions: Iterable[Session]) -> RewardJudgement:
 # ----------------------------------------------------------------------------- release
 
 
+def shared_success(sim: SessionSet, humans: SessionSet) -> dict[str, Any]:
+    """Success inflation on the tasks both sides have sessions of (``n_tasks`` of them; the
+    sessions as :func:`simulator_success` / :func:`human_success` count them), so a run of
+    half the tasks is not compared with people on all of them.
+
+    >>> from usi_metric.io import load_release
+    >>> from usi_metric.samples import sample_release_dir
+    >>> rel = load_release(sample_release_dir())
+    >>> shared_success(rel.simulators["synth-terse"], rel.humans)["n_tasks"]
+    58
+    """
+    s_used, h_used = outcome_sessions(sim), outcome_sessions(humans)
+    tasks = {s.task_key for s in s_used} & {s.task_key for s in h_used}
+    s_rate = SuccessRate(*_count(s for s in s_used if s.task_key in tasks))
+    h_rate = SuccessRate(*_count(s for s in h_used if s.task_key in tasks))
+    return {"n_tasks": len(tasks), "n_tasks_human": len({s.task_key for s in h_used}),
+            "simulator": s_rate.as_dict(), "human": h_rate.as_dict(),
+            "inflation_pp": success_inflation(s_rate, h_rate)}
+
+
+def _count(sessions: Iterable[Session]) -> tuple[int, int]:
+    used = list(sessions)
+    return sum(s.success for s in used), len(used)
+
+
 def simulator_gap(sim: SessionSet, humans: SessionSet, survey: SurveySet | None,
                   human_rate: SuccessRate | None = None) -> dict[str, Any]:
-    """The gap entry of one simulator: survey fields (null without a survey) and success."""
+    """The gap entry of one simulator: survey fields (null without a survey) and success
+    (over every session, the paper's; and on the tasks both sides have, ``shared``)."""
     human_rate = human_rate or human_success(humans)
     sim_rate = simulator_success(sim)
     fields = None
@@ -259,7 +285,8 @@ def simulator_gap(sim: SessionSet, humans: SessionSet, survey: SurveySet | None,
     return {"name": sim.name,
             "survey": None if fields is None else {"fields": fields, "n_covered": n_covered},
             "success": {"simulator": sim_rate.as_dict(), "human": human_rate.as_dict(),
-                        "inflation_pp": success_inflation(sim_rate, human_rate)}}
+                        "inflation_pp": success_inflation(sim_rate, human_rate),
+                        "shared": shared_success(sim, humans)}}
 
 
 def evaluative_gap(release: Release, simulators: Sequence[str] | None = None) -> dict[str, Any]:

@@ -16,8 +16,10 @@ True
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -56,9 +58,17 @@ def sim_style(i: int) -> tuple[str, str]:
     return SIM_COLOURS[i % len(SIM_COLOURS)], SIM_MARKERS[i % len(SIM_MARKERS)]
 
 
+def _savefig(fig: Figure, target: Any, dpi: int) -> None:
+    """``fig.savefig`` without matplotlib's missing-glyph warnings: a name's control
+    character (drawn as a box) would otherwise reach the terminal raw inside the warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph ", category=UserWarning)
+        fig.savefig(target, dpi=dpi, **_PNG_OPTIONS)
+
+
 def save_png(fig: Figure, path: str | Path, dpi: int = 110) -> None:
     """Write ``fig`` as PNG with no software/date metadata, then close it."""
-    fig.savefig(path, dpi=dpi, **_PNG_OPTIONS)
+    _savefig(fig, path, dpi)
     plt.close(fig)
 
 
@@ -72,7 +82,7 @@ def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
     True
     """
     buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi, **_PNG_OPTIONS)
+    _savefig(fig, buf, dpi)
     return buf.getvalue()
 
 

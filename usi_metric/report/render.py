@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from usi_metric.aggregation import MeanStd
+from usi_metric.report.escape import for_csv, for_terminal
 from usi_metric.report.wording import fmt_num, fmt_share, survey_table_rows
 from usi_metric.runtime.output import stdout_console
 from usi_metric.samples import SYNTHETIC_NOTE
@@ -65,6 +66,7 @@ def rows_csv(rows: Sequence[ScoreRow]) -> str:
             for k in CELL_KEYS:
                 ci = None if r.ci is None or r.cells.get(k) is None else r.ci.get(k)
                 line += ["", ""] if ci is None else [repr(ci[0]), repr(ci[1])]
+        line[0] = for_csv(line[0])
         w.writerow(line)
     return buf.getvalue()
 
@@ -90,7 +92,7 @@ def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = ""
     if fmt == "csv":
         print(rows_csv(rows), end="")
         for note in notes:
-            print(note, file=sys.stderr)
+            print(for_terminal(note), file=sys.stderr)
         return
     from rich.table import Table
 
@@ -102,24 +104,28 @@ def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = ""
         table.add_column(HEADERS[k], justify="right")
     for r in rows:
         style = "italic" if r.kind == "human" else None
-        table.add_row(plain(r.name), *(plain(_table_cell(r, k)) for k in CELL_KEYS),
+        table.add_row(plain(r.name, one_line=True),
+                      *(plain(_table_cell(r, k)) for k in CELL_KEYS),
                       style=style)
     console = stdout_console(150 if any(r.ci is not None for r in rows) else 110)
     console.print(table)
     for note in notes:
-        console.print(note, markup=False, highlight=False)
+        console.print(plain(note), highlight=False)
 
 
-def plain(text: str, style: str = "") -> Any:
-    """User text (names, paths, labels) as a rich ``Text``: shown as written, never read as
-    markup, so "[/]", "exp[v2]" or a trailing backslash print as they are.
+def plain(text: str, style: str = "", one_line: bool = False) -> Any:
+    r"""User text (names, paths, labels) as a rich ``Text``: shown as written, never read as
+    markup, so "[/]", "exp[v2]" or a trailing backslash print as they are; control
+    characters (an escape sequence in a file name) as their escapes
+    (``report.escape.for_terminal``), line breaks kept unless ``one_line``.
 
-    >>> plain("x[old]").plain
-    'x[old]'
+    >>> plain("x[old]").plain, plain("a\x1b[2Jb\nc").plain, plain("a\nb", one_line=True).plain
+    ('x[old]', 'a\\x1b[2Jb\nc', 'a\\nb')
     """
     from rich.text import Text
 
-    return Text(text, style=style)
+    lines = [text] if one_line else text.split("\n")
+    return Text("\n".join(for_terminal(line) for line in lines), style=style)
 
 
 def print_gap_table(gap: dict[str, Any]) -> None:
@@ -129,15 +135,21 @@ def print_gap_table(gap: dict[str, Any]) -> None:
     console = stdout_console(100)
     if gap["synthetic"]:
         console.print(SYNTHETIC_NOTE, style="bold")
-    t = Table(title="Success inflation (reward > 0)", title_justify="left")
-    for c in ("simulator", "with simulator %", "with humans %", "inflation pp", "sessions"):
+    t = Table(title="Success inflation (reward > 0), on the tasks both have sessions of",
+              title_justify="left")
+    for c in ("simulator", "tasks", "with simulator %", "with humans %", "inflation pp",
+              "sessions"):
         t.add_column(c, justify="left" if c == "simulator" else "right")
     for s in gap["simulators"]:
-        su = s["success"]
-        t.add_row(plain(s["name"]), fmt_num(su["simulator"]["success_pct"], ".1f"),
+        su = s["success"]["shared"]
+        t.add_row(plain(s["name"], one_line=True), f"{su['n_tasks']} / {su['n_tasks_human']}",
+                  fmt_num(su["simulator"]["success_pct"], ".1f"),
                   fmt_num(su["human"]["success_pct"], ".1f"), fmt_num(su["inflation_pp"], "+.1f"),
                   f"{su['simulator']['n_sessions']} / {su['human']['n_sessions']}")
     console.print(t)
+    console.print("tasks: shared / the humans'. The JSON also gives the rates over every "
+                  "session of both sides (success.simulator, success.human, "
+                  "success.inflation_pp).", highlight=False)
     for s in gap["simulators"]:
         if s["survey"] is None:
             continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from usi_metric.runtime.output import check_folder_target, refuse_own_input, wri
 from usi_metric.runtime.progress import progress_steps
 from usi_metric.samples import SYNTHETIC_NOTE, is_synthetic
 from usi_metric.scoring import CELL_KEYS, Difficulty, ScoreRow, leaderboard, resolve_difficulty
+from usi_metric.scoring.explain import coverage, partial_coverage_lines, survey_coverage
 from usi_metric.scoring.intervals import Intervals, leaderboard_intervals
 
 MAX_RADAR = 12  # small multiples shown; the rest are in the tables
@@ -67,6 +68,8 @@ class ReportOutput:
     html: Path
     files: list[Path]
     gap: dict[str, Any]
+    # simulators shown whose runs miss some of the people's tasks, one line each
+    partial: list[str] = field(default_factory=list)
 
 
 def report_file(name: str) -> bool:
@@ -107,13 +110,14 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
         human = next(r for r in rows if r.kind == "human")
         shown = [r for r in rows if r.kind != "human" and r.name in names]
         gap = evaluative_gap(release, [r.name for r in shown])
+        covered = coverage_rows(release, shown)
         step("computed the evaluative gap")
 
         def build(out: Path) -> list[str]:
             files: list[Path] = []
             doc = Doc()
             _intro(doc, release, diff, shown)
-            files.append(_leaderboard(doc, out, human, shown, intervals))
+            files.append(_leaderboard(doc, out, human, shown, intervals, covered))
             step("drew the leaderboard")
             files.append(_radar(doc, out, human, shown))
             step("drew the radar")
@@ -140,7 +144,9 @@ def write_report(data_dir: str | Path, out_dir: str | Path,
         pictures = write_folder_atomic(out_dir, build, overwrite, report_file, "report",
                                        inputs)
     out = Path(out_dir)
-    return ReportOutput(out, out / MARKDOWN, out / HTML, [out / n for n in pictures], gap)
+    return ReportOutput(out, out / MARKDOWN, out / HTML, [out / n for n in pictures], gap,
+                        partial_coverage_lines([release.simulators[r.name] for r in shown],
+                                               release.humans))
 
 
 def _intro(doc: Doc, release: Release, diff: Difficulty, shown: Sequence[ScoreRow]) -> None:
@@ -160,14 +166,41 @@ def _intro(doc: Doc, release: Release, diff: Difficulty, shown: Sequence[ScoreRo
               f"map, as `usi leaderboard` by default); {len(diff.values)} tasks have one.")
 
 
+def coverage_rows(release: Release, shown: Sequence[ScoreRow]) -> list[list[str]]:
+    """The report's coverage table: one row per simulator shown."""
+    out = []
+    for r in shown:
+        sim = release.simulators[r.name]
+        c = coverage(sim, release.humans)
+        survey = release.surveys.get(r.name)
+        if survey is None:
+            evals = "no survey file (five terms)"
+        else:
+            sc = survey_coverage(survey, release.humans)
+            evals = (f"{sc['n_covered']} of {sc['n_kept_human_sessions']} kept human "
+                     f"sessions; {sc['n_filled']} of {sc['n_compared']} compared answers "
+                     "are seeded fills")
+        out.append([r.name, f"{c['n_tasks_matched']} of {c['n_human_tasks']}",
+                    f"{c['n_sessions_matched']} of {c['n_kept_sessions']}",
+                    str(c["n_matched_featureless"]), evals])
+    return out
+
+
 def _leaderboard(doc: Doc, out: Path, human: ScoreRow, shown: Sequence[ScoreRow],
-                 intervals: Intervals | None = None) -> Path:
+                 intervals: Intervals | None = None,
+                 covered: Sequence[Sequence[str]] = ()) -> Path:
     doc.h(2, "1. Leaderboard")
     head = ["simulator"] + [HEADERS[k] for k in CELL_KEYS]
     doc.table(head, [[r.name] + [fmt_cell(r.cells.get(k), k) for k in CELL_KEYS]
                      for r in [human, *shown]])
     doc.p("Cells are mean ± population std over the three human batches (the human ceiling: "
           "over the three pairs of batches). ECE: lower is better; everything else: higher.")
+    if covered:
+        doc.p("What each row rests on: the tasks of the human sessions its runs meet, its kept "
+              "sessions that meet a kept human session (and of those, the ones that yield no "
+              "features, left out of D1–D4), and the survey file behind its Eval.")
+        doc.table(["simulator", "tasks met", "kept sessions met", "without features",
+                   "Eval rests on"], covered)
     path = out / "leaderboard.png"
     sims = [(r.name, r.cells.get("usi")) for r in shown]
     if intervals is None:
@@ -234,15 +267,21 @@ def _gap_section(doc: Doc, gap: dict[str, Any]) -> None:
         doc.p("No simulator shown has a survey file, so there is nothing to compare.")
     doc.h(3, "3b. Success inflation")
     doc.p("Agent success rate (reward > 0) with the simulator (all runs, keep: false dropped) "
-          "vs with humans (kept sessions of the three batches); inflation in percentage "
-          "points.")
-    doc.table(["simulator", "success with simulator (%)", "success with humans (%)",
-               "inflation (pp)", "sessions (sim / human)"],
-              [[s["name"], fmt_num(s["success"]["simulator"]["success_pct"], ".1f"),
-                fmt_num(s["success"]["human"]["success_pct"], ".1f"),
-                fmt_num(s["success"]["inflation_pp"], "+.1f"),
-                f"{s['success']['simulator']['n_sessions']} / "
-                f"{s['success']['human']['n_sessions']}"] for s in gap["simulators"]])
+          "vs with humans (kept sessions of the three batches), on the tasks both have "
+          "sessions of (the tasks column: shared / the humans'); inflation in percentage "
+          "points. The last column is the inflation over every session of both sides.")
+    rows = []
+    for s in gap["simulators"]:
+        sh = s["success"]["shared"]
+        rows.append([s["name"], f"{sh['n_tasks']} / {sh['n_tasks_human']}",
+                     fmt_num(sh["simulator"]["success_pct"], ".1f"),
+                     fmt_num(sh["human"]["success_pct"], ".1f"),
+                     fmt_num(sh["inflation_pp"], "+.1f"),
+                     f"{sh['simulator']['n_sessions']} / {sh['human']['n_sessions']}",
+                     fmt_num(s["success"]["inflation_pp"], "+.1f")])
+    doc.table(["simulator", "tasks (shared / humans')", "success with simulator (%)",
+               "success with humans (%)", "inflation (pp)", "sessions (sim / human)",
+               "inflation over all sessions (pp)"], rows)
     doc.h(3, "3c. Reward vs human judgement")
     rj = gap["reward_vs_judgement"]
     doc.p("Kept human sessions with a valid task_success answer; judged successful = "

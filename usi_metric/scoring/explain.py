@@ -58,6 +58,13 @@ def no_usi_reason(row: ScoreRow, diff: Difficulty, sim: SessionSet,
     if row.cells.get("usi") is not None:
         return None
     if all(b.dims is None for b in row.batches):
+        kept = sum(s.kept for s in sim.sessions)
+        lost = sim.featureless.get("n", 0) if sim.featureless else 0
+        if kept and lost >= kept:  # the roles or empty texts are to blame, not the ids
+            from usi_metric.io.featureless import why
+
+            return (f"none of the {kept} kept sessions of the runs yields features "
+                    f"({why(sim.featureless)}), so there is no D1-D4 and no USI")
         return ("no kept session of the runs is a kept human session of the release "
                 "(their ids must match the humans' task ids, like 'airline_7'), so there is "
                 "no USI")
@@ -93,22 +100,57 @@ def survey_coverage(survey: SurveySet, humans: SessionSet) -> dict[str, int]:
     >>> c = survey_coverage(SurveySet("x", "x.json", {"airline_1": {"reuse": "nope"}}), humans)
     >>> c["n_covered"], c["n_answers"], c["n_valid"]
     (1, 8, 0)
+
+    ``n_compared``: the Eval's pairs on those sessions (fields the person answered with an
+    option); ``n_filled`` of them: the judge's answer is no option, so the Eval uses the
+    scorer's seeded fill there.
     """
-    covered = [s.instance_id for s in covered_sessions(humans, survey)]
+    sessions = covered_sessions(humans, survey)
+    covered = [s.instance_id for s in sessions]
     valid = sum(normalised_answer(f, answer_text(survey.surveys[i].get(f))) is not None
                 for i in covered for f in SURVEY_FIELDS)
+    compared = filled = 0  # the Eval's pairs: fields the person answered with an option
+    for s in sessions:
+        for f in SURVEY_FIELDS:
+            if normalised_answer(f, answer_text(s.survey.get(f))) is None:
+                continue
+            compared += 1
+            filled += normalised_answer(
+                f, answer_text(survey.surveys[s.instance_id].get(f))) is None
     n_kept = sum(s.kept for s in humans.sessions)
     return {"n_entries": len(survey.surveys), "n_kept_human_sessions": n_kept,
             "n_covered": len(covered), "n_answers": len(covered) * len(SURVEY_FIELDS),
-            "n_valid": valid}
+            "n_valid": valid, "n_compared": compared, "n_filled": filled}
+
+
+def those(n: int) -> str:
+    """``those 20``, or ``that one``.
+
+    >>> those(1), those(20)
+    ('that one', 'those 20')
+    """
+    return "that one" if n == 1 else f"those {n}"
 
 
 def survey_line(c: dict[str, int]) -> str:
-    """One sentence for a table's foot: what the Eval stands on."""
+    """One sentence for a table's foot: what the Eval stands on.
+
+    >>> survey_line({"n_covered": 20, "n_kept_human_sessions": 169, "n_answers": 160,
+    ...              "n_valid": 150, "n_compared": 90, "n_filled": 30}).split("; ")[0]
+    'Survey: covers 20 of the 169 kept human sessions, so the Eval rests on those 20 only'
+    """
     share = 100.0 * c["n_valid"] / c["n_answers"] if c["n_answers"] else 0.0
-    return (f"Survey: covers {c['n_covered']} of the {c['n_kept_human_sessions']} kept human "
-            f"sessions; {c['n_valid']} of its {c['n_answers']} answers there ({share:.0f}%) are "
-            "options, the rest get the scorer's seeded fill.")
+    rests = (f", so the Eval rests on {those(c['n_covered'])} only"
+             if c["n_covered"] < c["n_kept_human_sessions"] else "")
+    line = (f"Survey: covers {c['n_covered']} of the {c['n_kept_human_sessions']} kept human "
+            f"sessions{rests}; {c['n_valid']} of its {c['n_answers']} answers there "
+            f"({share:.0f}%) are options")
+    if "n_compared" not in c:
+        return line + ", the rest get the scorer's seeded fill."
+    n, fills = c["n_compared"], c["n_filled"]
+    fill_share = 100.0 * fills / n if n else 0.0
+    return (f"{line}. Of the {n} answers the Eval compares (the people's options), "
+            f"{fills} ({fill_share:.0f}%) are the scorer's seeded fills, not the judge's.")
 
 
 def coverage(sim: SessionSet, humans: SessionSet) -> dict[str, int]:
@@ -123,13 +165,45 @@ def coverage(sim: SessionSet, humans: SessionSet) -> dict[str, int]:
     >>> c["n_tasks_matched"] <= c["n_human_tasks"]
     True
     """
-    human = {s.base_id: s.task_key for s in humans.sessions if s.kept}
-    kept = [s for s in sim.sessions if s.kept]
-    matched = [s for s in kept if s.base_id in human]
+    human = human_tasks(humans)
+    kept = [i for i, s in enumerate(sim.sessions) if s.kept]
+    matched = [i for i in kept if sim.sessions[i].base_id in human]
     return {"n_human_tasks": len(set(human.values())),
             "n_kept_sessions": len(kept),
             "n_sessions_matched": len(matched),
-            "n_tasks_matched": len({human[s.base_id] for s in matched})}
+            "n_matched_featureless": sum(not sim.has_features[i] for i in matched),
+            "n_tasks_matched": len({human[sim.sessions[i].base_id] for i in matched})}
+
+
+def human_tasks(humans: SessionSet) -> dict[str, str]:
+    """``{base id: task key}`` of the kept human sessions."""
+    return {s.base_id: s.task_key for s in humans.sessions if s.kept}
+
+
+def tasks_met(sim: SessionSet, humans: SessionSet) -> set[str]:
+    """The people's tasks that a kept session of ``sim`` meets (by id, as :func:`coverage`).
+
+    >>> from usi_metric.io import load_humans, load_simulator
+    >>> from usi_metric.samples import sample_release_dir
+    >>> root = sample_release_dir()
+    >>> humans = load_humans(f"{root}/data/tau_bench_tasks_unified.json")
+    >>> sim = load_simulator(f"{root}/eval_results/eval_results_synth-terse.json")
+    >>> len(tasks_met(sim, humans)) == coverage(sim, humans)["n_tasks_matched"]
+    True
+    """
+    human = human_tasks(humans)
+    return {human[s.base_id] for s in sim.sessions if s.kept and s.base_id in human}
+
+
+def shared_tasks_line(a: str, met_a: int, b: str, met_b: int, shared: int, total: int) -> str:
+    """One sentence for a comparison's foot: the tasks each side meets and both do.
+
+    >>> shared_tasks_line("A", 29, "B", 58, 29, 58).split(";")[0]
+    'Tasks: A meets 29 of the 58 tasks of the human sessions, B 58'
+    """
+    return (f"Tasks: {a} meets {met_a} of the {total} tasks of the human sessions, {b} "
+            f"{met_b}; both meet {shared}. Each score rests on the tasks its runs meet; the "
+            f"resampling draws from all {total}.")
 
 
 def coverage_line(c: dict[str, int]) -> str:
@@ -139,6 +213,46 @@ def coverage_line(c: dict[str, int]) -> str:
     ...                "n_tasks_matched": 1}).split(" (")[0]
     'Coverage: the runs meet 1 of the 58 tasks of the human sessions'
     """
+    lost = c.get("n_matched_featureless", 0)
+    tail = (f"; {lost} of those {'yields' if lost == 1 else 'yield'} no features, so D1-D4 "
+            "leave them out" if lost else "")
     return (f"Coverage: the runs meet {c['n_tasks_matched']} of the {c['n_human_tasks']} "
             f"tasks of the human sessions ({c['n_sessions_matched']} of their "
-            f"{c['n_kept_sessions']} kept sessions match a kept human session).")
+            f"{c['n_kept_sessions']} kept sessions match a kept human session{tail}).")
+
+
+def partial_coverage_lines(sims: Iterable[SessionSet], humans: SessionSet) -> list[str]:
+    """One line per simulator whose runs miss some of the people's tasks (none when every
+    simulator meets them all): a row of a table rests on that much.
+
+    >>> from usi_metric.io import load_release
+    >>> from usi_metric.samples import sample_release_dir
+    >>> rel = load_release(sample_release_dir())
+    >>> partial_coverage_lines(rel.simulators.values(), rel.humans)[0].split(" (")[0]
+    'synth-terse: its runs meet 57 of the 58 tasks of the human sessions'
+    """
+    out = []
+    for sim in sims:
+        c = coverage(sim, humans)
+        if c["n_tasks_matched"] < c["n_human_tasks"]:
+            out.append(f"{sim.name}: " + coverage_line(c).removeprefix("Coverage: the runs ")
+                       .replace("meet", "its runs meet", 1).rstrip("."))
+    return out
+
+
+def no_eval_line(row: ScoreRow, human: ScoreRow, how: str = "pass --survey FILE") -> str | None:
+    """Why a table shows Eval "—" (None when both rows have one): one sentence.
+
+    >>> from usi_metric.scoring.leaderboard import ScoreRow
+    >>> no_eval_line(ScoreRow("s", {"eval_agree": None}, []),
+    ...              ScoreRow("h", {"eval_agree": None}, [], "human")).split(" (")[0]
+    'Eval —: no survey file for s'
+    """
+    parts = []
+    if row.cells.get("eval_agree") is None:
+        parts.append(f"no survey file for {row.name} ({how}, its answers on the human "
+                     "sessions), so its USI averages five terms")
+    if human.cells.get("eval_agree") is None:
+        parts.append("the people have no second person's survey (survey_comparable_"
+                     "human-eval-100.json), so the human ceiling averages five terms")
+    return ("Eval —: " + "; ".join(parts) + ".") if parts else None

@@ -22,6 +22,7 @@ import numpy as np
 from usi_metric.aggregation import MeanStd, dimension_scores, ece, mean_std, usi_value
 from usi_metric.features.names import DIMENSION_KEYS
 from usi_metric.io import Release, SessionSet, SurveySet
+from usi_metric.io.layout import HUMAN_ROW_NAME
 from usi_metric.scoring.difficulty import (
     Difficulty,
     human_reward_map,
@@ -36,7 +37,6 @@ from usi_metric.scoring.evaluation import (
 )
 from usi_metric.scoring.overlap import kept_indices, set_row, simulator_rows_vs_batch
 
-HUMAN_ROW_NAME = "Human (inter-ann.)"
 PAIRS = ((1, 2), (1, 3), (2, 3))  # the release's batch pairs (the bootstrap's tables)
 CELL_KEYS = (*DIMENSION_KEYS, "eval_agree", "ece", "usi")
 

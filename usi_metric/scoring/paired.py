@@ -59,7 +59,7 @@ from usi_metric.errors import UsiError
 from usi_metric.io import SessionSet, SurveySet
 from usi_metric.runtime.memory import check_fits
 from usi_metric.scoring.difficulty import Difficulty
-from usi_metric.scoring.explain import sim_tasks, yardstick
+from usi_metric.scoring.explain import shared_tasks_line, sim_tasks, tasks_met, yardstick
 from usi_metric.scoring.intervals import (
     CIOptions,
     Interval,
@@ -120,10 +120,13 @@ class Comparison:
     terms: dict[str, TermComparison]
     difficulty: dict[str, Any] = field(default_factory=dict)  # explain.yardstick
     notes: list[str] = field(default_factory=list)
+    # the people's tasks each side meets and both do: {"a", "b", "shared"} (counts)
+    tasks_met: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """Stable JSON form (the CLI sorts the keys)."""
         return {"a": self.a, "b": self.b, "n_tasks": self.n_tasks,
+                "tasks_met": dict(sorted(self.tasks_met.items())),
                 "difficulty": self.difficulty, "interval": self.options.as_json(),
                 "test": {"name": TEST_NAME, "permutations": self.permutations,
                          "seed": int(self.options.seed), "interval": INTERVAL_NAME},
@@ -303,18 +306,25 @@ def compare_simulators(sim_a: SessionSet, sim_b: SessionSet, humans: SessionSet,
     _, ivs = bootstrap_intervals(n, difference, options)
     tests = permutation_results(ta, tb, permutations, options.seed, options.confidence_level)
     notes = []
-    if (survey_a is None) != (survey_b is None):
+    one_survey = (survey_a is None) != (survey_b is None)
+    if one_survey:
         notes.append("only one of the two has survey answers: its USI averages six terms, "
                      "the other's five; the Eval term is not compared")
+    met_a, met_b = tasks_met(sim_a, humans), tasks_met(sim_b, humans)
+    met = {"a": len(met_a), "b": len(met_b), "shared": len(met_a & met_b)}
+    if not met["a"] == met["b"] == met["shared"] == n:
+        notes.append(shared_tasks_line(sim_a.name, met["a"], sim_b.name, met["b"],
+                                       met["shared"], n))
     terms = {}
     for j, key in enumerate(CELLS):
         a, b = _cell(row_a.cells, key), _cell(row_b.cells, key)
         diff = None if a is None or b is None else a - b
-        both = diff is not None and not (key == "eval_agree" and notes)
+        both = diff is not None and not (key == "eval_agree" and one_survey)
         res = tests[j] if both else None
         terms[key] = TermComparison(a, b, diff if both else None,
                                     None if res is None else res[1],
                                     None if res is None else res[0],
                                     ivs[j] if both else None)
     return Comparison(sim_a.name, sim_b.name, n, options, int(permutations), terms,
-                      yardstick(difficulty, sim_tasks(sim_a) | sim_tasks(sim_b)), notes)
+                      yardstick(difficulty, sim_tasks(sim_a) | sim_tasks(sim_b)), notes,
+                      met)

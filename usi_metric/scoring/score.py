@@ -137,19 +137,55 @@ NO_SURVEY_COVER = "no id of the survey file is a kept human session"
 SURVEY_IDS = "its ids are the people's session ids, like 'airline_7' or 'airline_7_ann2'"
 
 
-def check_survey(survey: SurveySet, humans: SessionSet) -> None:
-    """Say (``UsiWarning``) when a survey meets no kept human session (no Eval) or holds
-    seeded fills only."""
-    from usi_metric.scoring.explain import survey_coverage
+def survey_notes(survey: SurveySet, humans: SessionSet) -> list[str]:
+    """What to say about a survey file: it meets no kept human session (no Eval), it looks
+    like a runs file, or it holds seeded fills only.
+
+    >>> from usi_metric.io import SurveySet
+    >>> humans = HumanReference.synthetic().humans()
+    >>> survey_notes(SurveySet("x", "x.json", {"nobody": {}}), humans)[0].split(" (")[0]
+    'x.json: no id of the survey file is a kept human session'
+    """
+    from usi_metric.scoring.explain import survey_coverage, those
 
     c = survey_coverage(survey, humans)
+    fills = c["n_answers"] - c["n_valid"]
+    if survey.n_conversations:
+        cost = (f"{fills} of its {c['n_answers']} answers on the human sessions are seeded "
+                "fills in its Eval" if c["n_covered"] else
+                f"{NO_SURVEY_COVER}, so there is no Eval")
+        return [f"{survey.path}: {survey.n_conversations} of its {c['n_entries']} entries "
+                "hold a conversation: it looks like a runs file, not a survey file "
+                f"(survey_comparable_*.json, {{id: {{\"survey\": {{...}}}}}}); {cost}"]
     if c["n_covered"] == 0:
-        warnings.warn(f"{survey.path}: {NO_SURVEY_COVER} ({SURVEY_IDS}), so there is no "
-                      "Eval", UsiWarning, stacklevel=3)
-    elif c["n_valid"] == 0:
-        warnings.warn(f"{survey.path}: none of its {c['n_answers']} answers on the human "
-                      "sessions is one of the options, so its Eval is made of seeded fills "
-                      "only (is it a survey file?)", UsiWarning, stacklevel=3)
+        return [f"{survey.path}: {NO_SURVEY_COVER} ({SURVEY_IDS}), so there is no Eval"]
+    if 2 * c["n_covered"] < c["n_kept_human_sessions"]:  # a --limit'ed survey, say
+        n, fills = c["n_compared"], c["n_filled"]
+        share = f" ({100.0 * fills / n:.0f}%)" if n else ""
+        return [f"{survey.path}: covers only {c['n_covered']} of the "
+                f"{c['n_kept_human_sessions']} kept human sessions, so the Eval rests on "
+                f"{those(c['n_covered'])}: of its {n} compared answers, {fills}{share} are "
+                "seeded fills"]
+    if c["n_valid"] == 0:
+        return [f"{survey.path}: none of its {c['n_answers']} answers on the human "
+                "sessions is one of the options, so its Eval is made of seeded fills only "
+                "(is it a survey file?)"]
+    return []
+
+
+def input_notes(sim: SessionSet, humans: SessionSet, survey: SurveySet | None) -> list[str]:
+    """Everything a score of ``sim`` should say about its inputs, one line each: its
+    sessions without features (``io.featureless``) and its survey file (:func:`survey_notes`).
+    :func:`score` gives each as a ``UsiWarning``; the Space shows them on the page."""
+    from usi_metric.io.featureless import featureless_line
+
+    notes = []
+    line = featureless_line(sim.path, sim.featureless, sum(s.kept for s in sim.sessions))
+    if line is not None:
+        notes.append(line)
+    if survey is not None:
+        notes += survey_notes(survey, humans)
+    return notes
 
 
 def coverage_of(runs: SessionSet, humans: SessionSet) -> dict[str, int]:
@@ -185,8 +221,8 @@ def score(runs: SessionSet | str | os.PathLike[str] | Sequence[Any],
         from usi_metric.io.release import load_survey
 
         survey = load_survey(survey, sim.name)
-    if survey is not None:
-        check_survey(survey, humans)
+    for note in input_notes(sim, humans, survey):
+        warnings.warn(note, UsiWarning, stacklevel=2)
     diff = resolve(difficulty, sim, ref)
     row = score_simulator(sim, humans, diff, survey)
     reason = no_usi_reason(row, diff, sim, HOW_LIBRARY)

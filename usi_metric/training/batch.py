@@ -8,17 +8,15 @@ the batch written as ``{"results": [{"instance_id", "run", "conversation", "rewa
 >>> out = score_batch(HumanReference.synthetic(), [conv, conv], task_keys=["airline_1"] * 2,
 ...                   rewards=[1.0, 0.0])
 >>> sorted(out)
-['D1_conv', 'D2_info', 'D3_clarif', 'D4_react', 'coverage', 'ece', 'eval_agree', 'usi']
+['D1_conv', 'D2_info', 'D3_clarif', 'D4_react', 'coverage', 'ece', 'eval_agree', 'spread', 'usi']
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from usi_metric.errors import UsiError
-from usi_metric.io.validate import check_conversation, tname
+from usi_metric.training.inputs import check_batch, check_messages
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,43 +26,6 @@ if TYPE_CHECKING:
 CELLS: tuple[str, ...] = ("D1_conv", "D2_info", "D3_clarif", "D4_react", "eval_agree", "ece",
                           "usi")
 BATCH_NAME = "batch"
-
-
-def check_batch(conversations: Sequence[Any], task_keys: Sequence[Any],
-                rewards: Sequence[Any], *, names: tuple[str, str, str] = (
-                    "conversations", "task_keys", "rewards")) -> list[float | None]:
-    """Same lengths, task keys as strings, rewards finite numbers or None (a None reward
-    counts as failure, §6); one ``UsiError`` naming the position and field otherwise.
-
-    >>> check_batch([[]], ["airline_1"], [float("nan")])
-    Traceback (most recent call last):
-    ...
-    usi_metric.errors.UsiError: field rewards[0]: must be a finite number or None, got nan
-    """
-    for name, seq in zip(names, (conversations, task_keys, rewards), strict=True):
-        if isinstance(seq, str | bytes | Mapping) or not hasattr(seq, "__len__"):
-            raise UsiError(f"must be a list, got {tname(seq)}", field=name)
-    n = len(conversations)
-    for name, seq in zip(names[1:], (task_keys, rewards), strict=True):
-        if len(seq) != n:
-            raise UsiError(f"{len(seq)} values for {n} {names[0]}", field=name)
-    for i, t in enumerate(task_keys):
-        if not isinstance(t, str) or not t:
-            raise UsiError(f"must be a non-empty string, got {t!r}", field=f"{names[1]}[{i}]")
-    out: list[float | None] = []
-    for i, r in enumerate(rewards):
-        if r is None:
-            out.append(None)
-            continue
-        try:
-            v = float(r)
-        except (TypeError, ValueError):
-            v = math.nan
-        if isinstance(r, bool | str) or not math.isfinite(v):
-            raise UsiError(f"must be a finite number or None, got {r!r}",
-                           field=f"{names[2]}[{i}]")
-        out.append(v)
-    return out
 
 
 def rollout_set(conversations: Sequence[Any], task_keys: Sequence[str],
@@ -77,8 +38,7 @@ def rollout_set(conversations: Sequence[Any], task_keys: Sequence[str],
     if features is None:
         from usi_metric.features.batch import featurize_many
 
-        convs = [check_conversation(c, field=f"conversations[{i}]")
-                 for i, c in enumerate(conversations)]
+        convs = [check_messages(c, f"conversations[{i}]") for i, c in enumerate(conversations)]
         features = featurize_many(convs, "llm", workers=1)
     seen: dict[str, int] = {}
     sessions = []
@@ -99,6 +59,53 @@ def result_dict(result: Any) -> dict[str, Any]:
     return out
 
 
+def feature_spread(X: np.ndarray, has: np.ndarray, task_keys: Sequence[str],
+                   humans: Any) -> dict[str, Any] | None:
+    """What the D terms cannot see: per feature, the batch's spread beside the people's.
+
+    The D terms compare pooled MEANS, so a simulator can match a mean with an un-human
+    spread (half its turns very long, half one word). This gives, for each of the 19
+    features, ``{"batch": {"mean", "std"}, "people": {"mean", "std"}}`` in the units of the
+    D rows (rates as percentages), ``std`` the population standard deviation: over the
+    batch's rollouts with features whose task a kept person of the reference did, and over
+    those people's kept sessions with features on the same tasks (every human batch); plus
+    their counts ``n_batch``, ``n_people``. None when no such rollout.
+
+    ``humans``: a ``training.credit.HumanSide``.
+
+    >>> import numpy as np
+    >>> from usi_metric.training.credit import HumanSide
+    >>> hs = HumanSide.from_arrays(["1"], [["t1", "t2"]], [["t1", "t2"]],
+    ...                            [np.full((2, 19), 0.5)], [[True, True]], [[1, 0]])
+    >>> X = np.vstack([np.full(19, 0.25), np.full(19, 0.75), np.full(19, 9.0)])
+    >>> out = feature_spread(X, np.array([True, True, True]), ["t1", "t2", "t9"], hs)
+    >>> out["n_batch"], out["n_people"], out["features"]["politeness_rate"]
+    (2, 2, {'batch': {'mean': 50.0, 'std': 25.0}, 'people': {'mean': 50.0, 'std': 0.0}})
+    """
+    import numpy as np
+
+    from usi_metric.aggregation.rows import SCALE
+    from usi_metric.features.names import FEATURE_NAMES
+
+    n_f = len(FEATURE_NAMES)
+    done = {t for hb in humans.batches for t in hb.task_keys}
+    mask = np.asarray(has, dtype=bool) & np.array([t in done for t in task_keys], dtype=bool)
+    if not mask.any():
+        return None
+    tasks = {t for t, m in zip(task_keys, mask, strict=True) if m}
+    sim = np.asarray(X, dtype=float)[mask, :n_f]
+    people = np.vstack([hb.features[[ok and t in tasks for t, ok in zip(
+        hb.task_keys, hb.has_features, strict=True)]] for hb in humans.batches])
+    scale = SCALE[:n_f]
+
+    def side(m: np.ndarray, k: int) -> dict[str, float]:
+        return {"mean": float(m[:, k].mean() * scale[k]), "std": float(m[:, k].std() * scale[k])}
+
+    return {"n_batch": int(sim.shape[0]), "n_people": int(people.shape[0]),
+            "features": {name: {"batch": side(sim, k), "people": side(people, k)}
+                         for k, name in enumerate(FEATURE_NAMES)}}
+
+
 def score_batch(reference: Any, conversations: Sequence[Any], *, task_keys: Sequence[str],
                 rewards: Sequence[float | None], difficulty: Any = "published",
                 survey: Any = None) -> dict[str, Any]:
@@ -107,11 +114,21 @@ def score_batch(reference: Any, conversations: Sequence[Any], *, task_keys: Sequ
     ``reference``: a ``HumanReference`` or a reference file's path; ``conversations``: one
     list of ``{"role", "content"}`` messages per rollout (``user`` = the simulator);
     ``task_keys``/``rewards``: per rollout. ``difficulty``/``survey`` as in
-    ``usi_metric.score``. Returns ``{cell: {"mean", "std"} | None, ..., "coverage": {...}}``
-    with the cells ``D1_conv D2_info D3_clarif D4_react eval_agree ece usi``.
+    ``usi_metric.score``. Returns ``{cell: {"mean", "std"} | None, ..., "coverage": {...},
+    "spread": ...}`` with the cells ``D1_conv D2_info D3_clarif D4_react eval_agree ece usi``
+    and ``spread`` the per-feature spread of the batch beside the people's
+    (``feature_spread``: what the D terms, comparing means, cannot see).
     """
-    from usi_metric.scoring.score import score
+    from usi_metric.features.batch import featurize_many
+    from usi_metric.scoring.score import as_reference, score
+    from usi_metric.training.credit import HumanSide
 
     checked = check_batch(conversations, task_keys, rewards)
-    sset = rollout_set(conversations, task_keys, checked)
-    return result_dict(score(sset, reference, survey=survey, difficulty=difficulty))
+    convs = [check_messages(c, f"conversations[{i}]") for i, c in enumerate(conversations)]
+    X, has = featurize_many(convs, "llm", workers=1)
+    ref = as_reference(reference)
+    out = result_dict(score(rollout_set(convs, task_keys, checked, features=(X, has)), ref,
+                            survey=survey, difficulty=difficulty))
+    out["spread"] = feature_spread(X, has, list(task_keys),
+                                   HumanSide.from_sessions(ref.humans(), ref.batches))
+    return out

@@ -25,31 +25,39 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from usi_metric.errors import UsiError, UsiWarning
-from usi_metric.io.validate import check_conversation, tname
-from usi_metric.training.batch import check_batch, result_dict, rollout_set
+from usi_metric.io.validate import tname
+from usi_metric.training.batch import feature_spread, result_dict, rollout_set
+from usi_metric.training.inputs import MESSAGE_ROLES, check_batch, check_messages
 
 CREDITS: tuple[str, ...] = ("balanced", "gradient", "difference")
 
 
 def as_conversation(completion: Any, i: int, simulator_role: str) -> list[dict[str, Any]]:
     """A completion as a conversation whose simulator turns are ``user``: a plain string is
-    one simulator turn; a list of messages has ``simulator_role`` and ``user`` swapped.
+    one simulator turn; a list of messages (checked: ``training.inputs.check_messages``) has
+    ``simulator_role`` and ``user`` swapped.
 
     >>> as_conversation("hello", 0, "assistant")
     [{'role': 'user', 'content': 'hello'}]
     >>> as_conversation([{"role": "assistant", "content": "hi"}], 0, "assistant")[0]["role"]
     'user'
+    >>> as_conversation([{"role": "user"}], 4, "user")
+    Traceback (most recent call last):
+    ...
+    usi_metric.errors.UsiError: field completions[4][0].content: missing (every message ...)
     """
     if isinstance(completion, str):
         return [{"role": "user", "content": completion}]
-    if isinstance(completion, Mapping) or not isinstance(completion, Sequence):
-        raise UsiError(f"must be a conversation (a list of messages) or a string, got "
-                       f"{tname(completion)}", field=f"completions[{i}]")
-    msgs = check_conversation(list(completion), field=f"completions[{i}]")
+    field = f"completions[{i}]"
+    if isinstance(completion, bytes | bytearray | Mapping) or not isinstance(completion,
+                                                                             Sequence):
+        raise UsiError("must be a conversation (a list of {\"role\", \"content\"} messages) "
+                       f"or a string (one simulator turn), got {tname(completion)}", field=field)
+    msgs = check_messages(completion, field, simulator_role=simulator_role)
     if simulator_role == "user":
         return msgs
     swap = {simulator_role: "user", "user": simulator_role}
-    return [{"role": swap.get(m["role"], m["role"]), "content": m.get("content")} for m in msgs]
+    return [{"role": swap.get(m["role"], m["role"]), "content": m["content"]} for m in msgs]
 
 
 class USIReward:
@@ -81,8 +89,9 @@ class USIReward:
             raise UsiError("credits need a fixed yardstick: 'published', a map or its path, "
                            "not 'self' (pooled over the batch, it would move with it)",
                            field="difficulty")
-        if not isinstance(simulator_role, str) or not simulator_role:
-            raise UsiError("must be a role name such as 'user' or 'assistant'",
+        if not isinstance(simulator_role, str) or simulator_role not in MESSAGE_ROLES:
+            raise UsiError(f"must be a message role such as 'user' or 'assistant' (one of "
+                           f"{', '.join(MESSAGE_ROLES)}), got {simulator_role!r}",
                            field="simulator_role")
         if not isinstance(scale, int | float) or not math.isfinite(scale):
             raise UsiError(f"must be a finite number, got {scale!r}", field="scale")
@@ -137,12 +146,13 @@ class USIReward:
                            features=(X_all, has_all))
         self._setup(sset)
         self.last = self._score(sset)
+        self.last["spread"] = feature_spread(X_all, has_all, tasks_all, self._humans)
         succ = np.array([1.0 if r is not None and r > 0 else 0.0 for r in rewards_all])
         c = self._credit_fn()(X_all, has_all, tasks_all, succ, self._humans, self._diff.values,
                               terms=self.terms)
         none = int(np.isnan(c).sum())
         c = np.where(np.isnan(c), 0.0, c) * self.scale
-        self._warn(none, tasks_all)
+        self._warn(none, tasks_all, int((~np.asarray(has_all, dtype=bool)).sum()))
         return [float(v) for v in c[lo:hi]]
 
     def _credit_fn(self) -> Any:
@@ -159,7 +169,7 @@ class USIReward:
             warnings.simplefilter("ignore", UsiWarning)
             return result_dict(score(sset, self.reference, difficulty=self._diff))
 
-    def _warn(self, none: int, tasks: Sequence[str]) -> None:
+    def _warn(self, none: int, tasks: Sequence[str], featureless: int) -> None:
         known: set[str] = set()
         for hb in self._humans.batches:
             known.update(hb.task_keys)
@@ -168,6 +178,9 @@ class USIReward:
         if no_people:
             parts.append(f"{no_people} of {len(tasks)} rollouts have a task with no people in "
                          "the reference (no ECE part)")
+        if featureless:
+            parts.append(f"{featureless} of {len(tasks)} rollouts yield no features (no "
+                         "simulator turn with text: no D part)")
         if none:
             parts.append(f"{none} credits were none (no USI with or without the rollout) "
                          "and count 0.0")
