@@ -287,7 +287,12 @@ def sim_reward_maps(data: dict[str, dict]) -> dict[str, dict[int, int]]:
             task, run = base, int(suffix)
         else:
             task, run = iid, 1
-        out.setdefault(task, {})[run] = success(entry)
+        runs = out.setdefault(task, {})
+        if run in runs and runs[run] != success(entry):
+            # the paper keeps whichever comes last: order-dependent; this project refuses
+            raise PaperDeviation(f"{iid!r} collides with another id of run {run} of {task} "
+                                 "with another outcome")
+        runs[run] = success(entry)
     return out
 
 

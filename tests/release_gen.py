@@ -542,6 +542,16 @@ def make_release(root: Path, seed: int) -> dict[str, float]:
         for iid in ids:
             base = iid.rsplit("_", 1)[0] if iid.rsplit("_", 1)[0] in humans else iid
             sim[iid] = _entry(t, iid, "llm", profile, base in CORE, None)
+        for iid in ids:  # ids that are the same run of a task as another id (airline_1 and
+            # airline_1_1 in a single-run file) share its outcome: the paper keeps the last
+            # one, which is order-dependent, and usi-metric refuses colliding outcomes
+            twin = iid[:-2] if iid.endswith("_1") else None
+            if twin in sim and kind not in ("multi", "multi_uneven", "multi171", "suffixed"):
+                sim[iid]["reward"] = sim[twin].get("reward")
+                if "keep" in sim[twin]:
+                    sim[iid]["keep"] = sim[twin]["keep"]
+                else:
+                    sim[iid].pop("keep", None)
         _write(root / "eval_results" / f"eval_results_{name}.json", _shuffled(r, sim))
         if name in with_survey:
             hids = [i for i in hum if r.random() < 0.9] + ["airline_999", "retail_5_ann4"]

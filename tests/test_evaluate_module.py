@@ -153,19 +153,25 @@ def test_keep_null_false_and_absent_and_ece_run_by_hand() -> None:
     # run 1: reward 0, keep absent (= true)      -> rows and ECE run 1: ECE |0 - 1| = 1
     # run 2: reward 1, keep null                 -> not in rows; in ECE run 2: |1 - 1| = 0
     # run 3: reward 1, keep false                -> out of everything
-    # run 4: reward 1, keep true, ece_run 1      -> rows; ECE run 1 again, overwriting run 1's
-    #        success by the later session (the release's rule): run 1 map {airline_0: 1} -> 0
-    # ECE = mean over ECE runs {1: 0, 2: 0} = 0 for every batch. Rows: runs 1 and 4 have the
-    # humans' words -> D = 100. USI = (400 + 100) / 5 = 100.
+    # run 4: reward 1, keep true, ece_run 1      -> ECE run 1 again with ANOTHER outcome: the
+    #        ECE would depend on which session comes last, so it is refused (issue 19.7).
     base = {"instance_id": "airline_0", "conversation": conv("I need to move my flight.")}
     preds = [[{**base, "run": 1, "reward": 0.0},
               {**base, "run": 2, "reward": 1.0, "keep": None},
               {**base, "run": 3, "reward": 1.0, "keep": False},
               {**base, "run": 4, "reward": 1.0, "keep": True, "ece_run": 1}]]
     refs = [[{**base, "annotator": a, "reward": 1.0} for a in (1, 2, 3)]]
-    out = compute_usi(preds, refs, difficulty={"airline_0": 0.1})
-    assert (out["ece"], out["usi"]) == (0.0, 100.0)
+    with pytest.raises(ValueError, match="different outcomes"):
+        compute_usi(preds, refs, difficulty={"airline_0": 0.1})
+    # Run 4 with run 1's outcome (reward 0) is counted once in ECE run 1, with a warning:
+    # ECE runs {1: |0 - 1| = 1, 2: 0} -> ECE 1/2. Rows: runs 1 and 4 have the humans' words
+    # -> D = 100. USI = (400 + 50) / 5 = 90 for every batch.
+    preds[0][3]["reward"] = 0.0
+    with pytest.warns(UserWarning, match="counted once in the ECE"):
+        out = compute_usi(preds, refs, difficulty={"airline_0": 0.1})
+    assert (out["ece"], out["usi"]) == (0.5, 90.0)
     # Without ece_run, run 4 is an ECE run of its own: runs {1: 1, 2: 0, 4: 0} -> ECE 1/3.
+    preds[0][3]["reward"] = 1.0
     preds[0][3]["ece_run"] = None
     out = compute_usi(preds, refs, difficulty={"airline_0": 0.1})
     assert out["ece"] == pytest.approx(1 / 3, abs=1e-15)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from usi_metric.errors import UsiError
+from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.io import ids, load_humans, load_release, load_simulator, load_survey, read_json
 from usi_metric.scoring import (
     load_difficulty_map,
@@ -48,9 +48,16 @@ def test_multi_run_file_splits_by_suffix_and_other_suffixes_form_run_0(tmp_path:
         for r in (1, 2, 3):
             data[f"airline_{t}_{r}"] = {"conversation": CONV, "reward": float(r == 1)}
     data["airline_0_x"] = {"conversation": CONV, "reward": 1.0}
-    data["airline_1"] = {"conversation": CONV, "reward": 0.0}
+    data["airline_1"] = {"conversation": CONV, "reward": 1.0}  # run 1 of airline_1, as _1_1
     assert len(data) > 170
-    sim = load_simulator(write(tmp_path / "eval_results_m.json", data))
+    with pytest.warns(UsiWarning) as caught:
+        sim = load_simulator(write(tmp_path / "eval_results_m.json", data))
+    notes = [str(w.message) for w in caught]
+    # airline_0_x is run 1 of airline_0 for the ECE (no third number), as airline_0_1 is
+    assert any("2 sessions are the same run of a task as another id (airline_0_1 and "
+               "airline_0_x: run 1 of airline_0)" in n for n in notes)
+    assert any("1 session has an id outside the file's run suffixes _1/_2/_3 (airline_0_x"
+               in n for n in notes)
     groups = {s.instance_id: (s.group, s.base_id) for s in sim.sessions}
     assert groups["airline_5_2"] == ("2", "airline_5")
     assert groups["airline_0_x"] == ("0", "airline_0_x")
@@ -168,3 +175,45 @@ def test_release_layouts_and_non_strict_problems(tmp_path: Path) -> None:
 def test_read_json_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UsiError, match="file not found"):
         read_json(tmp_path / "nope.json")
+
+
+def _collide(tmp_path: Path, first: str, second: str, rewards: tuple[float, float]) -> Path:
+    """A 3-run file of 57 tasks where ``first`` and ``second`` are both run 1 of a task."""
+    data = {f"airline_{t}_{r}": {"conversation": CONV, "reward": float((t + r) % 2)}
+            for t in range(2, 59) for r in (1, 2, 3)}
+    data[first] = {"conversation": CONV, "reward": rewards[0]}
+    data[second] = {"conversation": CONV, "reward": rewards[1]}
+    return write(tmp_path / "eval_results_c.json", data)
+
+
+def test_colliding_run_ids_with_other_outcomes_are_refused_naming_both(tmp_path: Path) -> None:
+    path = _collide(tmp_path, "airline_1_1", "airline_1_01", (1.0, 0.0))
+    with pytest.raises(UsiError) as err:
+        load_simulator(path)
+    msg = str(err.value)
+    assert "ids airline_1_01 and airline_1_1 are both run 1 of task airline_1" in msg
+    assert msg.startswith(str(path)) and "field reward" in msg
+
+
+def test_colliding_run_ids_never_make_the_ece_order_dependent(tmp_path: Path) -> None:
+    """The same two entries in either order: refused both times when outcomes differ, the
+    same reward maps (counted once) when they agree."""
+    for order in ((("airline_1_1", 1.0), ("airline_1_01", 0.0)),
+                  (("airline_1_01", 0.0), ("airline_1_1", 1.0))):
+        (a, ra), (b, rb) = order
+        with pytest.raises(UsiError):
+            load_simulator(_collide(tmp_path, a, b, (ra, rb)))
+    maps = []
+    for a, b in (("airline_1_1", "airline_1_01"), ("airline_1_01", "airline_1_1")):
+        with pytest.warns(UsiWarning, match="counted once in the ECE"):
+            maps.append(run_reward_maps(load_simulator(_collide(tmp_path, a, b, (1.0, 1.0)))))
+    assert maps[0] == maps[1] and maps[0][1]["airline_1"] == 1
+
+
+def test_a_dropped_colliding_session_is_no_collision(tmp_path: Path) -> None:
+    """``keep: false`` is not an outcome (section 6): it cannot collide."""
+    path = _collide(tmp_path, "airline_1_1", "airline_1_01", (1.0, 0.0))
+    data = json.loads(path.read_text("utf-8"))
+    data["airline_1_01"]["keep"] = False
+    path.write_text(json.dumps(data), "utf-8")
+    assert run_reward_maps(load_simulator(path))[1]["airline_1"] == 1

@@ -45,10 +45,13 @@ def _rebuild(reason: str, file: str | None, id: str | None,  # noqa: A002
 
 
 class UsiWarning(UserWarning):
-    """Something a score stands on that the user should know (a survey of seeded fills
-    only, a yardstick that covers none of the tasks scored): said through ``warnings``,
-    shown by the CLI as one ``usi: warning:`` line.
+    """Something the user should know about a result (sessions left out, a collision of
+    run ids resolved, seeded fills): the library warns, the CLI prints one line.
 
-    >>> issubclass(UsiWarning, UserWarning)
-    True
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("3 sessions have no reward", UsiWarning)
+    >>> str(caught[0].message)
+    '3 sessions have no reward'
     """

@@ -19,13 +19,13 @@ True
 from __future__ import annotations
 
 import os
-import sys
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
-from usi_metric.errors import UsiError
+from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.hf.evaluate_metric import task_of
 from usi_metric.io import Release, Session, SessionSet, SurveySet, load_release, simulator_name
 from usi_metric.io.formats import read_runs_files
@@ -65,7 +65,7 @@ def simulator_records(paths: str | os.PathLike[str] | Sequence[str | os.PathLike
     """
     runs = read_runs_files(paths, domain)
     for note in runs.warnings:
-        print(f"usi: warning: {note}", file=sys.stderr)
+        warnings.warn(note, UsiWarning, stacklevel=2)
     return _records(runs.sessions, "llm")
 
 

@@ -238,6 +238,10 @@ def prepare_task_groups(predictions: Any, references: Any
 
 
 def _session_set(name: str, source: str, sessions: list[Session]) -> SessionSet:
+    if source == "llm":
+        from usi_metric.io.run_ids import warn_run_ids
+
+        warn_run_ids(sessions, f"<{name}>")
     return build_set(name, source, f"<{name}>", sessions)  # counts sessions without features
 
 

@@ -13,7 +13,6 @@ Each session is featurized once, when its file is read.
 from __future__ import annotations
 
 import os
-import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -45,7 +44,6 @@ from usi_metric.io.sessions import (
     human_session,
 )
 from usi_metric.io.validate import check_entry, top_object
-from usi_metric.report.escape import for_terminal
 from usi_metric.runtime.gc import gc_paused
 from usi_metric.runtime.parallel import map_parallel, workers_for
 
@@ -101,7 +99,7 @@ def load_simulator_files(paths: Sequence[str | Path], name: str | None = None,
     name = check_simulator_name(name or default_name(paths), ", ".join(paths))
     runs = read_runs_files(paths, domain)
     for note in runs.warnings:
-        print(for_terminal(f"usi: warning: {note}"), file=sys.stderr)
+        warnings.warn(note, UsiWarning, stacklevel=2)
     return build_set(name, "llm", ", ".join(paths), runs.sessions, workers, conversations)
 
 

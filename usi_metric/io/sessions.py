@@ -152,9 +152,15 @@ def simulator_session(instance_id: str, fields: Mapping[str, Any], *, multi_run:
 def build_set(name: str, source: str, path: str, sessions: list[Session],
            workers: int | None = None, conversations: bool = True) -> SessionSet:
     """Featurize the sessions once (``features.featurize_many``) and keep them as a set;
-    ``conversations=False`` drops the texts once featurized."""
+    ``conversations=False`` drops the texts once featurized. A simulator's run ids are
+    checked first (``io.run_ids``: colliding ids never make a number order-dependent)."""
     from usi_metric.features.batch import featurize_many
     from usi_metric.io.featureless import reasons
+
+    if source == "llm":
+        from usi_metric.io.run_ids import warn_run_ids
+
+        warn_run_ids(sessions, path)
 
     matrix, mask = featurize_many((s.conversation for s in sessions), source, workers)
     lost = [s.conversation for s, ok in zip(sessions, mask.tolist(), strict=True)
