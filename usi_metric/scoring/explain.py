@@ -12,12 +12,13 @@ there is no USI when there is none (the one home of these messages).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from usi_metric.aggregation.ece import MIN_SAMPLES
 from usi_metric.aggregation.eval_agree import SURVEY_FIELDS, answer_text, normalised_answer
 from usi_metric.io import SessionSet, SurveySet
+from usi_metric.io.sessions import Session
 from usi_metric.scoring.difficulty import Difficulty, run_reward_maps
 from usi_metric.scoring.evaluation import covered_sessions
 from usi_metric.scoring.leaderboard import ScoreRow
@@ -121,6 +122,22 @@ def survey_coverage(survey: SurveySet, humans: SessionSet) -> dict[str, int]:
     return {"n_entries": len(survey.surveys), "n_kept_human_sessions": n_kept,
             "n_covered": len(covered), "n_answers": len(covered) * len(SURVEY_FIELDS),
             "n_valid": valid, "n_compared": compared, "n_filled": filled}
+
+
+def any_valid_answer(survey: SurveySet, sessions: Sequence[Session]) -> bool:
+    """Whether one answer of the survey file on these sessions is one of the options (what
+    :func:`survey_coverage`'s ``n_valid > 0`` says, stopping at the first).
+
+    >>> from usi_metric.io import SurveySet
+    >>> from usi_metric.reference import HumanReference
+    >>> humans = HumanReference.synthetic().humans()
+    >>> sv = SurveySet("x", "x.json", {"airline_1": {"reuse": "nope"}})
+    >>> any_valid_answer(sv, covered_sessions(humans, sv))
+    False
+    """
+    entries = survey.surveys
+    return any(normalised_answer(f, answer_text(entries[s.instance_id].get(f))) is not None
+               for s in sessions for f in SURVEY_FIELDS)
 
 
 def those(n: int) -> str:

@@ -146,8 +146,19 @@ def survey_notes(survey: SurveySet, humans: SessionSet) -> list[str]:
     >>> survey_notes(SurveySet("x", "x.json", {"nobody": {}}), humans)[0].split(" (")[0]
     'x.json: no id of the survey file is a kept human session'
     """
-    from usi_metric.scoring.explain import survey_coverage, those
+    from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
+    from usi_metric.scoring.evaluation import covered_sessions
+    from usi_metric.scoring.explain import any_valid_answer, survey_coverage, those
 
+    covered = covered_sessions(humans, survey)
+    n_kept = sum(s.kept for s in humans.sessions)
+    if not survey.n_conversations and covered and 2 * len(covered) >= n_kept:
+        # the common case, said in nothing: only a file without one valid answer is named
+        if any_valid_answer(survey, covered):
+            return []
+        return [f"{survey.path}: none of its {len(covered) * len(SURVEY_FIELDS)} answers on "
+                "the human sessions is one of the options, so its Eval is made of seeded "
+                "fills only (is it a survey file?)"]
     c = survey_coverage(survey, humans)
     fills = c["n_answers"] - c["n_valid"]
     if survey.n_conversations:
@@ -166,11 +177,7 @@ def survey_notes(survey: SurveySet, humans: SessionSet) -> list[str]:
                 f"{c['n_kept_human_sessions']} kept human sessions, so the Eval rests on "
                 f"{those(c['n_covered'])}: of its {n} compared answers, {fills}{share} are "
                 "seeded fills"]
-    if c["n_valid"] == 0:
-        return [f"{survey.path}: none of its {c['n_answers']} answers on the human "
-                "sessions is one of the options, so its Eval is made of seeded fills only "
-                "(is it a survey file?)"]
-    return []
+    return []  # not reached: the cases above cover every file the common case does not
 
 
 def input_notes(sim: SessionSet, humans: SessionSet, survey: SurveySet | None) -> list[str]:
