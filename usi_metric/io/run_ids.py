@@ -5,8 +5,9 @@ In a file of several runs, ``airline_1_1`` and ``airline_1_01`` are both run 1 o
 whichever comes last, so reordering the file would change the USI. Here the numbers never
 depend on the order: colliding sessions with different outcomes are refused (one line naming
 both ids); with the same outcome they count once, and a warning says how many there were.
-An id with another suffix (``airline_2_4`` in a file of runs 1-3) forms a run of its own
-(section 1 of the definition); a warning counts those too.
+An id with another suffix (``airline_2_4`` in a file of runs 1-3) joins the rows of a run of
+its own, and counts in the ECE's run 4, which holds that one task (section 1 of the
+definition); a warning counts those too.
 
 >>> from usi_metric.io.sessions import simulator_session
 >>> ss = [simulator_session(i, {"reward": 1.0}, multi_run=True)
@@ -60,8 +61,9 @@ def run_id_notes(sessions: Sequence[Session], path: str) -> list[str]:
     if odd:
         n = len(odd)
         notes.append(f"{path}: {n} session{' has' if n == 1 else 's have'} an id outside the "
-                     f"file's run suffixes _1/_2/_3 ({odd[0]}, ...): each such id forms a run "
-                     "of its own, as the definition's id rule says")
+                     f"file's run suffixes _1/_2/_3 ({odd[0]}, ...): in the rows such ids form "
+                     "one run of their own, and in the ECE each counts in the run its third "
+                     "number names (run 1 without one), as the definition's id rules say")
     return notes
 
 
