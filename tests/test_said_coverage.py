@@ -134,6 +134,31 @@ def test_score_says_why_eval_is_missing(release: dict) -> None:
     assert f"Coverage: the runs meet {n} of the {release['tasks_total']} tasks" in text
 
 
+def test_leaderboard_says_coverage_and_why_eval_is_missing(release: dict) -> None:
+    # `half` meets part of the people's tasks and has no survey file: the table says both
+    # under it, with counts made here from the files.
+    proc = usi("leaderboard", "--data-dir", str(release["root"]), "--difficulty",
+               str(release["diff"]))
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    n, total = len(tasks_of(release["half"])), release["tasks_total"]
+    assert f"half: its runs meet {n} of the {total} tasks of the human sessions" in text
+    # the generated release's other simulators without a survey file are named with it
+    no_survey = sorted(p.name.removeprefix("eval_results_").removesuffix(".json")
+                       for p in (release["root"] / "eval_results").glob("eval_results_*.json")
+                       if not (release["root"] / "survey_data" / p.name.replace(
+                           "eval_results_", "survey_comparable_")).exists())
+    assert "half" in no_survey
+    line = text[text.index("Eval —: no survey file for "):]
+    named = line.removeprefix("Eval —: no survey file for ").split(" (")[0].split(", ")
+    assert sorted(named) == no_survey
+    assert line.split(" (")[1].startswith("survey_data/survey_comparable_<simulator>.json")
+    rows = json.loads(usi("leaderboard", "--data-dir", str(release["root"]), "--difficulty",
+                          str(release["diff"]), "--format", "json").stdout)["rows"]
+    half = next(r for r in rows if r["name"] == "half")
+    assert abs(half["usi"]["mean"] - release["rows"]["half"]["usi"][0]) <= 1e-9
+
+
 def test_a_survey_of_twenty_people_says_its_seeded_fills(release: dict, tmp_path: Path) -> None:
     root, humans = release["root"], release["humans"]
     surveys = sorted(p for p in (root / "survey_data").glob("survey_comparable_*.json")

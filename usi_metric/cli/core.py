@@ -102,7 +102,13 @@ def _leaderboard(args: argparse.Namespace) -> int:
     from usi_metric.io.release import load_release
     from usi_metric.report.render import print_rows
     from usi_metric.scoring import human_ceiling, resolve_difficulty, sort_rows
-    from usi_metric.scoring.explain import yardstick, yardstick_line
+    from usi_metric.scoring.explain import (
+        HUMAN_NO_EVAL,
+        no_survey_line,
+        partial_coverage_lines,
+        yardstick,
+        yardstick_line,
+    )
     from usi_metric.scoring.score import coverage_of, default_difficulty, score
 
     options = options_from_args(args)
@@ -122,6 +128,15 @@ def _leaderboard(args: argparse.Namespace) -> int:
     if release.simulators:  # what each row rests on (`usi report` has it as a table)
         extra["coverage"] = {name: coverage_of(sim, humans)
                              for name, sim in release.simulators.items()}
+        ordered = [r.name for r in rows if r.name in release.simulators]  # the table's order
+        notes += partial_coverage_lines((release.simulators[n] for n in ordered), humans)
+        line = no_survey_line([r.name for r in rows if r.name in release.simulators
+                               and r.name not in release.surveys
+                               and r.cells.get("eval_agree") is None])
+        if line is not None:
+            notes.append(line)
+    if rows[0].kind == "human" and rows[0].cells.get("eval_agree") is None:
+        notes.append(HUMAN_NO_EVAL)
     if args.reference is not None:
         extra["reference"] = args.reference
     if options is not None:

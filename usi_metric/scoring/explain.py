@@ -257,6 +257,24 @@ def partial_coverage_lines(sims: Iterable[SessionSet], humans: SessionSet) -> li
     return out
 
 
+HUMAN_NO_EVAL = ("Eval —: the people have no second person's survey (survey_comparable_"
+                 "human-eval-100.json), so the human ceiling averages five terms.")
+
+
+def no_survey_line(names: Sequence[str]) -> str | None:
+    """Why a leaderboard shows Eval "—" for simulators that have no survey file (None when
+    every simulator has one): one sentence naming them.
+
+    >>> no_survey_line(["synth-echo"]).split(" (")[0]
+    'Eval —: no survey file for synth-echo'
+    """
+    if not names:
+        return None
+    its = "its USI averages" if len(names) == 1 else "their USIs average"
+    return (f"Eval —: no survey file for {', '.join(names)} (survey_data/survey_comparable_"
+            f"<simulator>.json, its answers on the human sessions), so {its} five terms.")
+
+
 def no_eval_line(row: ScoreRow, human: ScoreRow, how: str = "pass --survey FILE") -> str | None:
     """Why a table shows Eval "—" (None when both rows have one): one sentence.
 
@@ -270,6 +288,5 @@ def no_eval_line(row: ScoreRow, human: ScoreRow, how: str = "pass --survey FILE"
         parts.append(f"no survey file for {row.name} ({how}, its answers on the human "
                      "sessions), so its USI averages five terms")
     if human.cells.get("eval_agree") is None:
-        parts.append("the people have no second person's survey (survey_comparable_"
-                     "human-eval-100.json), so the human ceiling averages five terms")
+        parts.append(HUMAN_NO_EVAL.removeprefix("Eval —: ").rstrip("."))
     return ("Eval —: " + "; ".join(parts) + ".") if parts else None
