@@ -187,7 +187,9 @@ def test_a_simulator_named_like_the_human_row_is_left_out_in_one_line(human_name
 
 
 @pytest.mark.parametrize("label", [HUMAN_ROW, " human (INTER-ANN.) ", "Human\u200b (inter-ann.)",
-                                   "Ｈuman (inter-ann.)"])
+                                   "Ｈuman (inter-ann.)",
+                                   "\u041duman (inter-ann.)",  # a Cyrillic capital En
+                                   "Hum\u0430n (in\u03c4er\u2011ann.)"])  # Cyrillic a, Greek tau
 def test_score_refuses_a_label_that_reads_as_the_human_row(human_named: Path, tmp_path: Path,
                                                             label: str) -> None:
     runs = _runs_with(tmp_path, "runs.json", {})

@@ -44,11 +44,30 @@ def simulator_name(path: str | Path) -> str:
     return stem[len(SIM_PREFIX):] if stem.startswith(SIM_PREFIX) else stem
 
 
+# Letters of other scripts that read as Latin ones (each case as it looks: a capital Greek
+# Mu reads as M), and dashes that read as '-': folded before names are compared, so a
+# Cyrillic 'Н' in 'Нuman (inter-ann.)' cannot pass for the human row's label.
+_LOOK_ALIKE = str.maketrans({
+    **dict(zip("АВЕКМНОРСТХУІЈЅ", "ABEKMHOPCTXYIJS", strict=True)),  # Cyrillic capitals
+    **dict(zip("аеорсухіјѕһԁԛԝոս", "aeopcyxijshdqwnu", strict=True)),  # Cyrillic, Armenian
+    **dict(zip("ΑΒΕΗΙΚΜΝΟΡΤΧΥΖ", "ABEHIKMNOPTXYZ", strict=True)),  # Greek capitals
+    **dict(zip("αιονκρτυε", "aiovkptue", strict=True)),  # Greek small
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"),  # dashes and minus
+    "\u00ad": "",  # soft hyphen
+})
+
+
 def _row_key(name: str) -> str:
-    """A name as a reader tells it apart: compatibility forms folded (NFKC), case folded,
-    invisible characters (format and control characters) dropped, white space runs one."""
+    """A name as a reader tells it apart: compatibility forms folded (NFKC), look-alike
+    letters of other scripts and dashes folded (``_LOOK_ALIKE``), case folded, invisible
+    characters (format and control characters) dropped, white space runs one.
+
+    >>> _row_key("\u041duman  (INTER\u2011ann.)\u200b")
+    'human (inter-ann.)'
+    """
     visible = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cf", "Cc", "Cs"))
-    return " ".join(unicodedata.normalize("NFKC", visible).split()).casefold()
+    folded = unicodedata.normalize("NFKC", visible).translate(_LOOK_ALIKE)
+    return " ".join(folded.split()).casefold()
 
 
 def check_simulator_name(name: str, file: str | None = None) -> str:
