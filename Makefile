@@ -37,7 +37,7 @@ browser-deps:
 
 # Speed and memory at scale (prints ratios; not part of `make test`).
 bench: install
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(if $(TAUBENCH),--taubench $(TAUBENCH))
 
 lint: install
 	$(PY) -m ruff check .

@@ -9,8 +9,9 @@ drawn again until it is new, so no turn repeats, the way real LLM and human text
 (the synthetic sample generator repeats its templates, and a memo skips what it has seen).
 ``repeat_share(root)`` measures it. All of this is SYNTHETIC text, none of it the paper's data.
 
-``taubench_conversations(path)`` reads the real GPT-4o tau-bench trajectories (the optional
-``/work/shared/real`` input of the benchmark) as conversations.
+``taubench_conversations(path)`` reads real tau-bench trajectories (a results file given to
+the benchmark with ``--taubench``, or the 6 records shipped in ``tests/data``) as
+conversations.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def repeat_share(root: str | Path) -> dict[str, Any]:
 def taubench_conversations(path: str | Path) -> list[list[dict[str, str]]]:
     """The ``traj`` of each record of tau-bench's results file as ``[{role, content}]``
     (a null content is empty text, as the metric reads it)."""
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        records = json.load(fh)
+    raw = Path(path).read_bytes()
+    records = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
     return [[{"role": str(m.get("role")), "content": m.get("content") or ""}
              for m in rec["traj"]] for rec in records]

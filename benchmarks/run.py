@@ -13,7 +13,8 @@ result of the paper. What it does:
    comparison as the paper's scorer does (and, for scale, as written: once per session).
    Every cell of the two leaderboards must agree to 1e-9, else the benchmark fails.
 2. Featurization throughput on the real-like text (and on real tau-bench GPT-4o user text when
-   ``/work/shared/real/taubench_gpt-4o_airline.json.gz`` is there): the plain reference,
+   ``--taubench FILE``, a τ-bench results file, is given: ``make bench TAUBENCH=FILE``; else
+   the 6 real records shipped in ``tests/data``): the plain reference,
    one process, two processes; the feature matrices must be equal.
 3. Scale (``scale.py`` in fresh processes), crafted 1 MB messages (``worst_cases.py``),
    the confidence intervals (``intervals.py``), scoring against a human reference file
@@ -65,7 +66,10 @@ from usi_metric.scoring import leaderboard, rows_json  # noqa: E402
 TOLERANCE = 1e-9
 MB = 1_000_000
 PLAIN_SIZES = (3_000, 100_000)  # the plain patterns on the first 3 KB / 100 KB of a message
-TAUBENCH = Path("/work/shared/real/taubench_gpt-4o_airline.json.gz")  # optional input
+# Real τ-bench text for the throughput row: ``--taubench FILE`` (a results file as τ-bench's
+# run.py writes it, gzip'd or not), else the 6 records shipped with the tests (provenance in
+# tests/data/README.md).
+TAUBENCH_SUBSET = HERE.parent / "tests" / "data" / "taubench_gpt-4o_airline_subset.json.gz"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -431,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     ap.add_argument("--markdown", help="also write the tables to this file")
+    ap.add_argument("--taubench", type=Path, default=TAUBENCH_SUBSET,
+                    help="a real tau-bench results file for the featurization row (default: "
+                         "the 6 records shipped in tests/data)")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
     n_sims = 4 if args.quick else 31
@@ -456,9 +463,13 @@ def main(argv: list[str] | None = None) -> int:
             print("featurization throughput ...", flush=True)
             fz.append(("real-like (simulators)", bench_featurize(
                 corpus_conversations(real_like), "llm")))
-            if TAUBENCH.is_file():
-                fz.append(("tau-bench GPT-4o user (real)", bench_featurize(
-                    reallike.taubench_conversations(TAUBENCH), "llm")))
+            if args.taubench.is_file():
+                convs = reallike.taubench_conversations(args.taubench)
+                fz.append((f"tau-bench user turns (real, {len(convs)} trajectories)",
+                           bench_featurize(convs, "llm")))
+            else:
+                print(f"no tau-bench file at {args.taubench}: the real-text row is left out",
+                      flush=True)
         except AssertionError as exc:
             print(f"FAILED: different numbers: {exc}")
             return 1
