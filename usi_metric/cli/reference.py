@@ -49,7 +49,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.second_survey is not None and args.data_dir is not None:
         raise UsiError("--second-survey goes with --humans (a release folder brings its own "
                        "human-eval-100 survey)")
+    from usi_metric.io.layout import release_inputs
+    from usi_metric.runtime.output import refuse_own_input
+
     out = Path(args.output)
+    inputs = [*(release_inputs(args.data_dir) if args.data_dir is not None else args.humans),
+              *(p for p in (args.second_survey, args.difficulty)
+                if p is not None and p != "published")]
+    refuse_own_input(out, inputs)  # never the command's own input, even with --overwrite
     if out.exists() and not args.overwrite:  # say so before the work, not after it
         raise UsiError("already exists; pass --overwrite to replace it", file=str(out))
     with cli_warnings():

@@ -87,3 +87,15 @@ def featureless_line(path: str, r: Mapping[str, Any], total: int) -> str | None:
         return None
     return (f"{path}: {r['n']} of its {total} kept sessions yield no features, so D1-D4 "
             f"leave them out (their rewards still count in the ECE): {why(r)}")
+
+
+def warn_featureless(path: str, r: Mapping[str, Any], total: int) -> str | None:
+    """Warn (``UsiWarning``) with :func:`featureless_line` when there is one; return it."""
+    import warnings
+
+    from usi_metric.errors import UsiWarning
+
+    line = featureless_line(path, r, total)
+    if line is not None:
+        warnings.warn(line, UsiWarning, stacklevel=3)
+    return line

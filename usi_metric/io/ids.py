@@ -11,9 +11,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from usi_metric.errors import UsiError
+
 # The official scorer recognises these domains; any other id keeps its whole id as task key.
 DOMAINS: tuple[str, ...] = ("airline", "retail")
 
+# A run number longer than this is refused (Python's ``int`` reads at most 4,300 digits).
+MAX_NUMBER_DIGITS = 4000
 _ID_RE = re.compile(rf"({'|'.join(DOMAINS)})_(\d+)(?:_(\d+))?")
 _BATCH_SUFFIXES = {"_ann2": 2, "_ann3": 3}
 # The release's three human batches (annotators 1, 2, 3), as batch labels.
@@ -45,7 +49,21 @@ def ece_run_index(instance_id: str) -> int:
     m = _ID_RE.match(instance_id)
     if m is None or m.group(3) is None:
         return 1
-    return int(m.group(3))
+    digits = m.group(3)
+    if len(digits) > MAX_NUMBER_DIGITS:  # int() refuses them (and would take long)
+        raise UsiError(f"its run number has {len(digits)} digits (at most "
+                       f"{MAX_NUMBER_DIGITS} are read)", id=instance_id, field="id")
+    return int(digits)
+
+
+def digits_order(digits: str) -> tuple[int, str]:
+    """The order of whole numbers written in ASCII digits, of any length, without ``int``.
+
+    >>> sorted(["10", "9", "0010", "1" * 5000], key=digits_order)[:3]
+    ['9', '10', '0010']
+    """
+    significant = digits.lstrip("0")
+    return len(significant), significant
 
 
 def human_batch(instance_id: str) -> int:
@@ -152,5 +170,5 @@ def batch_order(labels: object) -> tuple[str, ...]:
     """
     unique = {str(x) for x in labels}  # type: ignore[attr-defined]
     if unique and all(x.isascii() and x.isdigit() for x in unique):
-        return tuple(sorted(unique, key=lambda x: (int(x), x)))
+        return tuple(sorted(unique, key=lambda x: (*digits_order(x), x)))
     return tuple(sorted(unique))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.features import batch as _batch  # noqa: F401 - loaded before the timed read
-from usi_metric.io.featureless import featureless_line
+from usi_metric.io.featureless import warn_featureless
 from usi_metric.io.formats import default_name, read_runs_files, record_id
 from usi_metric.io.ids import RELEASE_BATCHES
 from usi_metric.io.jsonfile import read_json
@@ -164,10 +164,9 @@ def _load_release(data_dir: str | Path, strict: bool, only: Sequence[str] | None
         else:
             surveys[loaded.name] = loaded
     notes = layout_notes(release_root(data_dir))
-    line = featureless_line(humans.path, humans.featureless,
+    line = warn_featureless(humans.path, humans.featureless,
                             sum(s.kept for s in humans.sessions))
     if line is not None:
-        warnings.warn(line, UsiWarning, stacklevel=3)
         notes.append(line)
     return Release(root=str(data_dir), humans=humans, simulators=dict(sorted(sims.items())),
                    surveys=surveys, human_eval=human_eval, problems=problems, notes=notes)

@@ -128,6 +128,7 @@ def _second(second: SurveySet | None, ids: set[str]
 
 def from_release(data_dir: str | Path, *, difficulty: Any = None) -> HumanReference:
     """The humans of a release folder and its ``human-eval-100`` survey, if any."""
+    from usi_metric.io.featureless import warn_featureless
     from usi_metric.io.layout import HUMAN_EVAL_NAME, release_files, release_root, survey_name
     from usi_metric.io.release import load_humans, load_survey
     from usi_metric.samples import is_synthetic
@@ -135,6 +136,7 @@ def from_release(data_dir: str | Path, *, difficulty: Any = None) -> HumanRefere
     human_path, _, survey_paths = release_files(data_dir)
     he = [p for p in survey_paths if survey_name(p) == HUMAN_EVAL_NAME]
     humans = load_humans(human_path)
+    warn_featureless(humans.path, humans.featureless, sum(s.kept for s in humans.sessions))
     second = load_survey(he[0], HUMAN_EVAL_NAME) if he else None
     synthetic = is_synthetic(data_dir)
     source = f"release {release_root(data_dir).resolve().name}"
@@ -204,11 +206,19 @@ def check_record(rec: Any, where: str) -> dict[str, Any]:
 
 def read_jsonl(path: str | Path) -> list[tuple[Any, str]]:
     """The records of a JSON Lines file with where each one is (``FILE line N``); blank
-    lines are skipped, a line that is not JSON is a one-line error."""
+    lines are skipped, a line that is not JSON is a one-line error.
+
+    Lines end at ``\n`` only (a ``\r`` before it is dropped), as JSON Lines says: U+2028
+    and the like are text inside a string. The file is read as every JSON file is
+    (``io.jsonfile.read_bytes``: regular files and pipes only, gzip'd or not)."""
+    from usi_metric.io.jsonfile import read_bytes
+
     path = str(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
+        lines = [line.removesuffix("\r")
+                 for line in read_bytes(path).decode("utf-8").split("\n")]
+    except MemoryError:
+        raise UsiError("too large to read into memory", file=path) from None
     except FileNotFoundError:
         raise UsiError("file not found", file=path) from None
     except IsADirectoryError:
@@ -237,6 +247,7 @@ def from_records(items: Iterable[tuple[Any, str]], *, second_survey: Any = None,
     import numpy as np
 
     from usi_metric.features.batch import featurize_many
+    from usi_metric.io.featureless import reasons, warn_featureless
     from usi_metric.io.ids import batch_order
 
     checked = [check_record(rec, where) | {"where": where} for rec, where in items]
@@ -259,6 +270,10 @@ def from_records(items: Iterable[tuple[Any, str]], *, second_survey: Any = None,
             kept_at[key] = c["id"]
     matrix, mask = featurize_many([c["conversation"] for c in checked], "human")
     features = np.where(mask[:, None], matrix, np.nan)
+    lost = [c["conversation"] for c, ok in zip(checked, mask.tolist(), strict=True)
+            if c["keep"] is True and not ok]
+    warn_featureless(source, reasons(lost, [False] * len(lost)),
+                     sum(c["keep"] is True for c in checked))
     batches = batch_order(c["batch"] for c in checked)
     second = _second_survey(second_survey)
     second_entries, second_prov = _second(second, set(seen))

@@ -63,6 +63,15 @@ def read_runs(path: str, data: Any, domain: str | None = None) -> FileRuns:
     '2'
     """
     check_domain(domain)
+    try:
+        return _read_runs(path, data, domain)
+    except UsiError as exc:
+        if exc.file is not None:
+            raise
+        raise UsiError(exc.reason, file=path, id=exc.id, field=exc.field) from None
+
+
+def _read_runs(path: str, data: Any, domain: str | None) -> FileRuns:
     kind = detect_format(path, data)
     if kind == "taubench":
         return taubench_runs(path, data, domain)
