@@ -6,6 +6,7 @@ features said when a reference is built or a run is scored."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -154,3 +155,40 @@ def test_people_without_features_are_said_when_scoring_a_release(tmp_path: Path)
     assert f"of its {kept} kept sessions" in said[0]
     assert f"{changed} have no message whose role is exactly 'user' (roles seen: 'USER'" \
         in said[0], said[0]
+
+
+# ----------------------------------------------------------------------------- the reference
+
+
+def test_a_pipe_as_the_reference_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "people.parquet"
+    os.mkfifo(fifo)  # no writer: opening it for reading would wait for ever
+    runs = sample_release_dir() / "eval_results" / "eval_results_synth-terse.json"
+    proc = usi_run("score", str(runs), "--reference", str(fifo))
+    one_line_error(proc, "people.parquet", "not a regular file")
+
+
+def _metric(tmp_path: Path) -> object:
+    import importlib.util
+    import uuid
+
+    from usi_metric.hf.evaluate_metric import evaluate_module_path
+
+    spec = importlib.util.spec_from_file_location("usi_round3_script", evaluate_module_path())
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Usi(cache_dir=str(tmp_path / "cache"), experiment_id=uuid.uuid4().hex)
+
+
+def test_evaluate_names_the_rollout_and_the_argument(tmp_path: Path) -> None:
+    ref = tmp_path / "ref.parquet"
+    assert usi_run("reference", "build", "--humans", str(_people(tmp_path)), "-o",
+                   str(ref)).returncode == 0
+    good = {"conversation": _conv("hello there"), "task_key": "airline_2", "reward": 1.0}
+    metric = _metric(tmp_path)
+    with pytest.raises(UsiError, match=r"predictions\[1\]\.task_key"):
+        metric.add_batch(predictions=[good, {"conversation": _conv("hi"), "reward": 0.0}])
+    metric = _metric(tmp_path)
+    metric.add_batch(predictions=[good])
+    with pytest.raises(UsiError, match="references= came without predictions="):
+        metric.compute(reference=str(ref), references=[[]])

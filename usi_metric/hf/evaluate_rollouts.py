@@ -36,8 +36,9 @@ def rollout_features() -> Any:
 
 
 def looks_like_rollouts(predictions: Any) -> bool:
-    """True when ``predictions`` is a list of rollouts (objects with a ``task_key``), not
-    of task groups.
+    """True when ``predictions`` is a list of rollouts (objects), not of task groups (each
+    a list of sessions): an object first is a rollout, checked as one (a missing
+    ``task_key`` is named with its position).
 
     >>> looks_like_rollouts([{"task_key": "airline_1", "conversation": []}])
     True
@@ -46,8 +47,7 @@ def looks_like_rollouts(predictions: Any) -> bool:
     """
     if isinstance(predictions, str | bytes | Mapping) or not isinstance(predictions, Sequence):
         return False
-    return bool(predictions) and isinstance(predictions[0], Mapping) \
-        and "task_key" in predictions[0]
+    return bool(predictions) and isinstance(predictions[0], Mapping)
 
 
 def prepare_rollouts(predictions: Any, offset: int = 0) -> list[dict[str, Any]]:

@@ -100,6 +100,9 @@ def _read(path: str) -> Any:
         raise UsiError("file not found", file=path)
     if p.is_dir():
         raise UsiError("is a folder, not a reference file", file=path)
+    if not p.is_file():  # a pipe or a device: a Parquet file is read from its end
+        raise UsiError("not a regular file, so not read (a reference is a Parquet file)",
+                       file=path)
     try:  # ParquetFile, not read_table: no pyarrow.dataset (and pandas) to import
         with pq.ParquetFile(path) as f:
             return f.read()
