@@ -192,3 +192,16 @@ def test_evaluate_names_the_rollout_and_the_argument(tmp_path: Path) -> None:
     metric.add_batch(predictions=[good])
     with pytest.raises(UsiError, match="references= came without predictions="):
         metric.compute(reference=str(ref), references=[[]])
+
+
+def test_survey_answers_under_unknown_fields_are_said(tmp_path: Path) -> None:
+    recs = [dict(r) for r in GOOD]
+    recs[0]["survey"] = {"task_sucess": "Yes - Task completed", "reuse": "no answer"}
+    recs[1]["survey"] = {"task_sucess": "No", "Overall_Score": "5"}
+    proc = usi_run("reference", "build", "--humans", str(_people(tmp_path, recs)), "-o",
+                   str(tmp_path / "ref.parquet"))
+    assert proc.returncode == 0, proc.stderr
+    said = [ln for ln in proc.stderr.splitlines() if "none of the 8 questions" in ln]
+    assert len(said) == 1, proc.stderr
+    assert said[0].startswith("usi: warning: 3 survey answers")
+    assert "'Overall_Score', 'task_sucess'" in said[0]

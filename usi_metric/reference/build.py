@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from usi_metric.aggregation.eval_agree import SURVEY_FIELDS
 from usi_metric.errors import UsiError, UsiWarning
 from usi_metric.io.validate import (
     check_conversation,
@@ -201,7 +202,9 @@ def check_record(rec: Any, where: str) -> dict[str, Any]:
     return {"id": iid, "task_key": task, "batch": batch, "conversation": tuple(conv),
             "reward": check_reward(rec.get("reward"), file=where, id=iid),
             "keep": check_keep(rec.get("keep", True), file=where, id=iid),
-            "survey": values, "not_options": not_options}
+            "survey": values, "not_options": not_options,
+            "other_fields": sorted(str(k) for k in survey if k not in SURVEY_FIELDS)
+            if survey else []}
 
 
 def read_jsonl(path: str | Path) -> list[tuple[Any, str]]:
@@ -281,6 +284,12 @@ def from_records(items: Iterable[tuple[Any, str]], *, second_survey: Any = None,
     if not_options:
         warnings.warn(f"{not_options} survey answers of the sessions are not one of the "
                       "options: kept as no answer", UsiWarning, stacklevel=3)
+    other = [f for c in checked for f in c["other_fields"]]
+    if other:
+        seen_fields = ", ".join(repr(f[:40]) for f in sorted(set(other))[:5])
+        warnings.warn(f"{len(other)} survey answers of the sessions are under a field that "
+                      f"is none of the {len(SURVEY_FIELDS)} questions (fields seen: "
+                      f"{seen_fields}): not read", UsiWarning, stacklevel=3)
     first = {c["id"] for c in checked if c["batch"] == batches[0]}
     outside = sum(iid not in first for iid, _ in second_entries)
     if second_prov is not None:
