@@ -190,7 +190,7 @@ def test_evaluate_names_the_rollout_and_the_argument(tmp_path: Path) -> None:
         metric.add_batch(predictions=[good, {"conversation": _conv("hi"), "reward": 0.0}])
     metric = _metric(tmp_path)
     metric.add_batch(predictions=[good])
-    with pytest.raises(UsiError, match="references= came without predictions="):
+    with pytest.raises(UsiError, match=r"predictions is missing \(references= came alone\)"):
         metric.compute(reference=str(ref), references=[[]])
 
 

@@ -97,9 +97,10 @@ class Usi(evaluate.Metric):
         """Add task groups (one per task), or rollouts (any order, any split; then give the
         people once, to compute(reference=...)); they are checked and completed first."""
         if predictions is None and references is not None:
-            raise UsiError("references= came without predictions=: task groups come in pairs; "
-                           "with rollouts the people are given once, as reference= to "
-                           "compute(), and references= stays out", field="references")
+            raise UsiError("predictions is missing (references= came alone): task groups "
+                           "come in pairs, predictions= and references=; with rollouts the "
+                           "people are given once, as compute(reference=...), without "
+                           "references=", field="predictions")
         if references is None and looks_like_rollouts(predictions):
             rollouts = prepare_rollouts(predictions, self._n_added())
             self._select_rollouts()
