@@ -271,3 +271,18 @@ def test_the_dataset_cards_simulator_table_keeps_names_inert() -> None:
     assert len(lines) == 2 + len(names), table  # one row per name: no line break got in
     assert len({len(ln.replace("\\|", "").split("|")) for ln in lines}) == 1, table
     assert "| `plain` |" in table
+
+
+
+def test_notes_under_the_table_keep_a_name_on_one_line(named: Path, tmp_path: Path) -> None:
+    """A name in a note under the table (here: no survey file) is escaped like the row."""
+    import shutil
+
+    root = tmp_path / "rel"
+    shutil.copytree(named, root)
+    (root / "survey_data" / f"survey_comparable_{HOSTILE}.json").unlink()
+    proc = usi("leaderboard", "--data-dir", str(root))
+    assert proc.returncode == 0, proc.stderr
+    below = proc.stdout.split("\u2518")[-1]  # after the table's last corner
+    assert "\\nnext" in below, below  # the note names the simulator, its break escaped
+    assert not [ln for ln in below.splitlines() if ln.startswith("next")], below

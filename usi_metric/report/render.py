@@ -110,7 +110,7 @@ def print_rows(rows: Sequence[ScoreRow], fmt: str, title: str, caption: str = ""
     console = stdout_console(150 if any(r.ci is not None for r in rows) else 110)
     console.print(table)
     for note in notes:
-        console.print(plain(note), highlight=False)
+        console.print(plain(note, one_line=True), highlight=False)
 
 
 def plain(text: str, style: str = "", one_line: bool = False) -> Any:
