@@ -35,7 +35,7 @@ from usi_metric.aggregation.ece import BIN_EDGES, N_BINS
 from usi_metric.aggregation.rows import SCALE
 from usi_metric.errors import UsiError
 from usi_metric.features.names import DIMENSION_KEYS, DIMENSIONS, FEATURE_NAMES
-from usi_metric.io.ids import digits_order
+from usi_metric.io.ids import batch_order
 
 N_FEATURES = len(FEATURE_NAMES)
 TERMS: tuple[str, ...] = (*DIMENSION_KEYS, "ece")
@@ -121,9 +121,7 @@ class HumanSide:
         feats = humans.features  # type: ignore[attr-defined]
         has = humans.has_features  # type: ignore[attr-defined]
         if labels is None:
-            labels = sorted({s.group for s in sessions},
-                            key=lambda g: (0, *digits_order(g), g)
-                            if g.isascii() and g.isdigit() else (1, 0, "", g))
+            labels = batch_order(s.group for s in sessions)  # a reference's order
         out = []
         for label in labels:
             idx = [i for i, s in enumerate(sessions) if s.kept and s.group == str(label)]
